@@ -1,0 +1,95 @@
+"""
+### rewatch_nightly
+
+Each night's viewing export, end to end: wait for the night's `_manifest.json`, load the files
+into the raw zone (exactly once; bad rows quarantined), `dbt build` the next warehouse file,
+and publish it over `rewatch.duckdb` atomically.
+
+The run for data interval [D 04:00, D+1 04:00) UTC processes export night D. Every task is
+one call into `rewatch.pipeline`; all warehouse writers share the 1-slot `warehouse_writer` pool.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+WRITER_POOL = "warehouse_writer"
+SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
+
+
+def _run(step, *args):
+    """Bad input or a failed build fails the run at once: retrying cannot fix an export."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from rewatch.errors import PermanentError
+
+    try:
+        return step(*args)
+    except PermanentError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _alert_on_failure(context) -> None:
+    from rewatch.pipeline import night_of, record_failure
+
+    record_failure(
+        night_of(context["data_interval_start"]),
+        context["task_instance"].task_id,
+        str(context.get("exception") or "unknown error"),
+    )
+
+
+@dag(
+    dag_id="rewatch_nightly",
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+        "on_failure_callback": _alert_on_failure,
+    },
+    tags=["rewatch", "nightly"],
+    doc_md=__doc__,
+)
+def rewatch_nightly():
+    @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule", retries=0)
+    def wait_for_export(data_interval_start=None) -> bool:
+        from rewatch.pipeline import export_ready, night_of
+
+        return export_ready(night_of(data_interval_start))
+
+    @task(pool=WRITER_POOL)
+    def load_raw(data_interval_start=None) -> dict:
+        from rewatch.pipeline import load, night_of
+
+        return _run(load, night_of(data_interval_start))
+
+    @task(pool=WRITER_POOL)
+    def dbt_build(data_interval_start=None) -> dict:
+        from rewatch.pipeline import build, night_of
+
+        return _run(build, night_of(data_interval_start))
+
+    @task(pool=WRITER_POOL)
+    def publish(load_summary: dict, build_summary: dict, data_interval_start=None) -> dict:
+        from rewatch.pipeline import night_of
+        from rewatch.pipeline import publish as publish_night
+
+        return _run(publish_night, night_of(data_interval_start), load_summary, build_summary)
+
+    loaded = load_raw()
+    built = dbt_build()
+    wait_for_export() >> loaded >> built
+    publish(loaded, built)
+
+
+rewatch_nightly()

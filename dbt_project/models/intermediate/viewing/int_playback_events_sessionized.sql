@@ -1,0 +1,108 @@
+with
+
+events as (
+
+    select * from {{ ref('int_playback_events_deduplicated') }}
+
+),
+
+-- A stream is one profile watching one title on one device.
+stream_neighbours as (
+
+    select
+        *,
+        lag(event_at) over stream_order as previous_event_at,
+        lag(event_type) over stream_order as previous_event_type,
+        lead(event_at) over stream_order as next_event_at,
+        lead(position_seconds) over stream_order as next_position_seconds
+
+    from events
+
+    window stream_order as (
+        partition by profile_id, device_id, title_id
+        order by event_at, event_id
+    )
+
+),
+
+session_starts_flagged as (
+
+    select
+        *,
+        previous_event_at is null
+        or event_at - previous_event_at > interval ({{ var('rewatch__session_gap_minutes') }}) minute
+        or previous_event_type = 'stop' as is_session_start
+
+    from stream_neighbours
+
+),
+
+sessions_numbered as (
+
+    select
+        *,
+        sum(case when is_session_start then 1 else 0 end) over (
+            partition by profile_id, device_id, title_id
+            order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as stream_session_number
+
+    from session_starts_flagged
+
+),
+
+session_keys_assigned as (
+
+    select
+        *,
+        first_value(event_id) over (
+            partition by profile_id, device_id, title_id, stream_session_number
+            order by event_at, event_id
+        ) as session_first_event_id,
+        lead(event_at) over session_order as next_session_event_at,
+        lead(position_seconds) over session_order as next_session_position_seconds
+
+    from sessions_numbered
+
+    window session_order as (
+        partition by profile_id, device_id, title_id, stream_session_number
+        order by event_at, event_id
+    )
+
+),
+
+-- Played seconds of the pair (this event -> next event of the same session), counted when
+-- this event leaves the player playing: the lesser of wall-clock time and forward progress.
+played_seconds_counted as (
+
+    select
+        md5('session|' || session_first_event_id) as session_id,
+        event_id,
+        household_id,
+        profile_id,
+        device_id,
+        device_type,
+        title_id,
+        event_type,
+        event_at,
+        position_seconds,
+        export_date,
+        case
+            when next_session_event_at is not null
+                and event_type in (
+                    {%- for event_type in var('rewatch__playing_event_types') %}
+                    '{{ event_type }}'{{ "," if not loop.last }}
+                    {%- endfor %}
+                )
+                then least(
+                    epoch(next_session_event_at - event_at),
+                    greatest(next_session_position_seconds - position_seconds, 0)
+                )
+            else 0
+        end as played_seconds
+
+    from session_keys_assigned
+
+)
+
+select * from played_seconds_counted

@@ -1,0 +1,193 @@
+"""`rewatch` command line: generate sample exports, run nights through Airflow, show status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rewatch.contract import parse_date
+from rewatch.settings import get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+MAX_NIGHTS = 3660
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def _nights(date: str | None, start: str | None, end: str | None) -> list[dt.date]:
+    if date and (start or end):
+        raise typer.BadParameter("give either --date or --from/--to, not both")
+    if date:
+        return [_date(date, "--date")]
+    if not (start and end):
+        raise typer.BadParameter("give --date D, or --from D1 --to D2")
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}")
+    count = (last - first).days + 1
+    if count > MAX_NIGHTS:
+        raise typer.BadParameter(f"{count} nights is more than {MAX_NIGHTS}; split the range")
+    return [first + dt.timedelta(days=i) for i in range(count)]
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Exports folder to write nights into.")],
+    start: Annotated[str, typer.Option("--start", help="First night, YYYY-MM-DD.")],
+    nights: Annotated[int, typer.Option("--nights", min=1, max=MAX_NIGHTS)] = 7,
+    households: Annotated[int, typer.Option("--households", min=1)] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    truth: Annotated[Path | None, typer.Option("--truth", help="Ground-truth folder (default: <out>_truth beside it).")] = None,
+    events_format: Annotated[str, typer.Option("--format", help="csv.gz, csv, parquet or ndjson.gz")] = "csv.gz",
+) -> None:
+    """Write deterministic sample exports (and the ground truth of what was simulated)."""
+    from rewatch.generate import generate as run_generate
+
+    first = _date(start, "--start")
+    began = time.monotonic()
+    with console.status("generating...") as status:
+        result = run_generate(out, first, nights, households, seed, truth, events_format,
+                              progress=lambda msg: status.update(f"generating: {msg}"))
+    seconds = time.monotonic() - began
+    console.print(
+        f"wrote {result.nights} nights, {result.households:,} households, {result.events:,} events "
+        f"({result.sessions:,} sessions) to {result.out_dir} in {seconds:.1f}s "
+        f"({result.events / max(seconds, 1e-9) * 60 / 1e6:.1f}M events/min); ground truth in {result.truth_dir}"
+    )
+
+
+def _run(nights: list[dt.date], verbose: bool) -> int:
+    from rewatch.orchestrate import run_nights
+
+    settings = get_settings()
+    console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")
+    began = time.monotonic()
+    started = {"t": time.monotonic()}
+
+    def on_night(outcome) -> None:
+        took = time.monotonic() - started["t"]
+        started["t"] = time.monotonic()
+        index = nights.index(outcome.night) + 1
+        if outcome.state == "success":
+            load = outcome.summary.get("load", {})
+            console.print(
+                f"[{index}/{len(nights)}] {outcome.night}: published in {took:.0f}s - "
+                f"{load.get('events_loaded', 0):,} events loaded ({load.get('status', '?')}), "
+                f"{load.get('rows_quarantined', 0):,} quarantined, {outcome.summary.get('sessions', 0):,} sessions in warehouse"
+            )
+        else:
+            err.print(f"[{index}/{len(nights)}] {outcome.night}: FAILED at {outcome.failed_task}: {outcome.error}")
+            err.print("the published warehouse is unchanged; fix the export and re-run this night")
+
+    outcomes = run_nights(nights, on_night=on_night, quiet=not verbose)
+    ok = [o for o in outcomes if o.state == "success"]
+    failed = [o for o in outcomes if o.state != "success"]
+    events = sum(o.summary.get("load", {}).get("events_loaded", 0) for o in ok)
+    quarantined = sum(o.summary.get("load", {}).get("rows_quarantined", 0) for o in ok)
+    console.print(
+        f"\n{len(ok)}/{len(nights)} nights published in {time.monotonic() - began:.0f}s: "
+        f"{events:,} events loaded, {quarantined:,} rows quarantined"
+        + (f"; stopped at {failed[0].night} (failed)" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+@app.command()
+def run(
+    date: Annotated[str | None, typer.Option("--date", help="One night, YYYY-MM-DD.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First night of a range.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night of a range (inclusive).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+) -> None:
+    """Run the nightly DAG through Airflow for one night or a range, one night after another."""
+    raise typer.Exit(_run(_nights(date, start, end), verbose))
+
+
+@app.command()
+def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
+    """The last nights' outcomes, from their run reports."""
+    from rewatch.report import read_reports
+
+    reports = read_reports(get_settings(), last)
+    if not reports:
+        console.print("no runs yet")
+        return
+    table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "detail")
+    for report in reports:
+        load = report.get("load", {})
+        table.add_row(
+            report["night"], report.get("outcome", "?"), f"{load.get('events_loaded', '')}",
+            f"{load.get('rows_quarantined', '')}", f"{report.get('sessions', '')}",
+            (report.get("error") or "")[:80],
+        )
+    console.print(table)
+
+
+@app.command()
+def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
+    """Summarise the published warehouse: totals and the top titles by hours viewed."""
+    import duckdb
+
+    settings = get_settings()
+    path = settings.published_path
+    if not path.exists():
+        err.print(f"{path}: nothing published yet; run `rewatch run` first")
+        raise typer.Exit(1)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        nights, = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()
+        sessions, views, households = con.execute(
+            "select count(*), count(*) filter (where is_view), count(distinct household_id) from main.fct_viewing_sessions"
+        ).fetchone()
+        rows = con.execute(
+            """
+            select coalesce(titles.title_name, sessions.title_id) as title,
+                   count(distinct sessions.household_id) filter (where sessions.is_view) as starters,
+                   count(*) filter (where sessions.is_view) as view_sessions,
+                   round(sum(sessions.played_seconds) / 3600, 1) as hours_viewed,
+                   round(avg(case when sessions.is_kids_profile then 1.0 else 0.0 end) * 100) as kids_share
+            from main.fct_viewing_sessions as sessions
+            left join main.dim_titles as titles on sessions.title_id = titles.title_id
+            group by all
+            order by hours_viewed desc, title
+            limit ?
+            """,
+            [top],
+        ).fetchall()
+    finally:
+        con.close()
+    console.print(f"nights published: {nights}   households: {households:,}   sessions: {sessions:,}   views: {views:,}")
+    table = Table(title=f"top {top} titles by hours viewed")
+    for column in ("title", "starters", "view sessions", "hours viewed", "kids %"):
+        table.add_column(column, justify="left" if column == "title" else "right")
+    for title, starters, view_sessions, hours, kids in rows:
+        table.add_row(title, f"{starters:,}", f"{view_sessions:,}", f"{hours:,}", f"{kids:.0f}")
+    console.print(table)
+    console.print(f"published file: {path}")
+    console.print(
+        "query it read-only: uv run python -c \"import duckdb; "
+        f"print(duckdb.connect('{path}', read_only=True).sql('select * from fct_viewing_sessions limit 5'))\""
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

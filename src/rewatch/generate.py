@@ -1,0 +1,609 @@
+"""Deterministic, vectorised generator of nightly exports (contract v1) and their ground truth.
+
+The simulation works per chunk of households, so memory is bounded by the chunk, not the run:
+
+1. households (time zones on several continents), 1-5 profiles each (some kids), 1-4 devices;
+2. viewing *slots* per profile and local day: kids before and after school on weekdays and
+   during the day at weekends, adults in the evening and at weekends;
+3. watch cycles per profile (a title watched to a planned point: completed, abandoned or
+   sampled, sometimes followed by a scene replay), split into 1-3 parts over consecutive
+   slots, often on another device; kids keep going back to a favourite film;
+4. one session per part, placed in local time and then queued so that a profile's sessions
+   never overlap (a Lindley recursion, vectorised);
+5. events per session: play, heartbeats every 60 s of playback, an optional pause/resume and
+   seek, and usually a stop; received within seconds, or 1-3 nights late (offline viewing),
+   a few re-delivered in a later night.
+
+The ground truth (sessions, cycles, household x title completions) is computed here from the
+simulated events with numpy, independently of the warehouse's SQL, by the definitions in
+docs/metrics.md, and written outside the exports folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from rewatch.contract import EVENT_COLUMNS, EVENT_TYPES, write_manifest
+
+TIMEZONES = (
+    ("US", "America/New_York"),
+    ("US", "America/Los_Angeles"),
+    ("BR", "America/Sao_Paulo"),
+    ("GB", "Europe/London"),
+    ("DE", "Europe/Berlin"),
+    ("IN", "Asia/Kolkata"),
+    ("JP", "Asia/Tokyo"),
+    ("AU", "Australia/Sydney"),
+)
+TIMEZONE_WEIGHTS = np.array([0.24, 0.14, 0.1, 0.12, 0.12, 0.1, 0.08, 0.1])
+DEVICE_TYPES = np.array(["tv", "mobile", "tablet", "web", "console"])
+PROFILE_NAMES = np.array(["Alex", "Sam", "Jordan", "Robin", "Casey", "Kim", "Lee", "Max", "Noa", "Ari"])
+KIDS_NAMES = np.array(["Kids", "Mia", "Leo", "Zoe", "Eli", "Ivy", "Finn", "Luna"])
+EV = {name: i for i, name in enumerate(EVENT_TYPES)}
+
+# Heartbeats every 60 s while playing (contract); queued sessions of one profile keep at least
+# this gap, so that the simulated sessions are exactly the sessions the warehouse must find.
+HEARTBEAT_SECONDS = 60
+MIN_GAP_SECONDS = 40 * 60
+CHUNK_HOUSEHOLDS = 20_000
+
+# Viewing slots: (name, kids?, weekend?, earliest local start, latest local start, probability)
+SLOTS = (
+    ("before_school", True, False, 6.75, 8.0, 0.55),
+    ("after_school", True, False, 15.25, 18.0, 0.75),
+    ("kids_evening", True, False, 18.5, 19.5, 0.15),
+    ("weekend_morning", True, True, 7.5, 11.0, 0.8),
+    ("weekend_afternoon", True, True, 13.0, 17.0, 0.7),
+    ("adult_lunch", False, False, 12.0, 13.0, 0.05),
+    ("adult_evening", False, False, 19.0, 22.0, 0.5),
+    ("adult_late", False, False, 22.5, 23.75, 0.12),
+    ("weekend_day", False, True, 10.0, 17.0, 0.35),
+    ("weekend_evening", False, True, 19.0, 23.5, 0.5),
+)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    nights: int
+    households: int
+    events: int
+    sessions: int
+    out_dir: Path
+    truth_dir: Path
+
+
+def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.DataFrame:
+    """Movies and series episodes, a quarter for kids, a few released during the window."""
+    rows = []
+    n_movies, n_kids_movies = 90, 30
+    for i in range(n_movies + n_kids_movies):
+        kids = i >= n_movies
+        runtime = int(rng.integers(78, 105) if kids else rng.integers(85, 160)) * 60 + int(rng.integers(0, 60))
+        credits = None if rng.random() < 0.12 else runtime - int(rng.integers(120, 600))
+        rows.append(("movie", kids, runtime, credits, None, None, None))
+    for s in range(24):
+        kids = s >= 17
+        seasons = int(rng.integers(1, 4))
+        base = int(rng.integers(11, 24) if kids else rng.integers(24, 58)) * 60
+        for season in range(1, seasons + 1):
+            for episode in range(1, int(rng.integers(6, 11)) + 1):
+                runtime = base + int(rng.integers(-90, 91))
+                credits = None if rng.random() < 0.2 else runtime - int(rng.integers(30, 120))
+                rows.append(("episode", kids, runtime, credits, s, season, episode))
+    catalog = pd.DataFrame(
+        rows,
+        columns=["title_type", "is_kids_title", "runtime_seconds", "credits_start_seconds", "series", "season_number", "episode_number"],
+    )
+    n = len(catalog)
+    catalog["title_id"] = [f"tt{i + 1:05d}" for i in range(n)]
+    movie_words = np.array(["Star", "River", "Dragon", "Moon", "Secret", "Winter", "Lost", "Brave", "Little", "Last"])
+    noun_words = np.array(["Kingdom", "Voyage", "Garden", "Heist", "Summer", "Island", "Code", "Friends", "Storm", "Tale"])
+    series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3) % 10]}s" for s in range(24)]
+    names, series_titles = [], []
+    for row in catalog.itertuples():
+        if row.title_type == "movie":
+            names.append(f"{movie_words[row.Index % 10]} {noun_words[(row.Index // 10) % 10]} {row.Index // 100 + 1}")
+            series_titles.append(None)
+        else:
+            series = series_names[int(row.series)]
+            names.append(f"{series}: Season {row.season_number}: Episode {row.episode_number}")
+            series_titles.append(series)
+    catalog["title_name"] = names
+    catalog["series_title"] = series_titles
+    catalog["maturity_rating"] = np.where(catalog["is_kids_title"], "TV-Y7", rng.choice(np.array(["PG-13", "TV-14", "R", "TV-MA"]), n))
+    # Most titles are catalogue; a few premiere during the window (so launch windows mean something).
+    age_days = rng.integers(30, 3000, n)
+    premieres = rng.random(n) < 0.06
+    age_days = np.where(premieres, -rng.integers(0, max(nights, 1), n), age_days)
+    catalog["release_date"] = [start - dt.timedelta(days=int(a)) for a in age_days]
+    # The unstoppable family film: the first kids movie, released just before the window.
+    catalog.loc[n_movies, "release_date"] = start - dt.timedelta(days=3)
+    catalog.loc[n_movies, "title_name"] = "The Unstoppable Summer"
+    catalog["popularity"] = 1.0 / np.power(rng.permutation(n) + 1.0, 0.9)
+    catalog.loc[n_movies, "popularity"] = catalog["popularity"].max() * 3
+    catalog["content_end_seconds"] = catalog["credits_start_seconds"].fillna(catalog["runtime_seconds"]).astype(np.int64)
+    for col in ("credits_start_seconds", "season_number", "episode_number"):
+        catalog[col] = catalog[col].astype("Int64")
+    return catalog
+
+
+def _group_starts(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
+def _rank_in_group(group: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its (contiguous, sorted) group."""
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, lengths)
+
+
+def _choose_weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
+    cdf = np.cumsum(weights)
+    return np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right").clip(0, len(weights) - 1)
+
+
+def _local_to_utc(local_naive: np.ndarray, tz_index: np.ndarray) -> np.ndarray:
+    """Local wall times (datetime64[s]) in each row's household zone -> UTC epoch seconds."""
+    out = np.empty(len(local_naive), dtype=np.int64)
+    for i, (_, zone) in enumerate(TIMEZONES):
+        mask = tz_index == i
+        if not mask.any():
+            continue
+        stamps = pd.DatetimeIndex(local_naive[mask]).tz_localize(
+            zone, ambiguous=np.zeros(mask.sum(), dtype=bool), nonexistent="shift_forward"
+        )
+        out[mask] = stamps.tz_convert("UTC").as_unit("s").asi8
+    return out
+
+
+def _simulate_chunk(
+    rng: np.random.Generator,
+    catalog: pd.DataFrame,
+    first_household: int,
+    households: int,
+    start: dt.date,
+    nights: int,
+) -> dict[str, object]:
+    """Simulate one chunk of households. Returns dimension frames, events and ground truth."""
+    # -- households, profiles, devices ---------------------------------------------------
+    hh_index = np.arange(first_household, first_household + households)
+    tz_index = _choose_weighted(rng, TIMEZONE_WEIGHTS, households)
+    n_profiles = rng.choice(np.arange(1, 6), households, p=[0.2, 0.3, 0.25, 0.15, 0.1])
+    n_devices = rng.integers(1, 5, households)
+    prof_hh = np.repeat(np.arange(households), n_profiles)
+    prof_rank = _rank_in_group(prof_hh)
+    prof_kids = (prof_rank >= 1) & (rng.random(len(prof_hh)) < 0.45)
+    prof_global = np.arange(len(prof_hh)) + first_household * 5
+    dev_hh = np.repeat(np.arange(households), n_devices)
+    dev_type = rng.choice(DEVICE_TYPES, len(dev_hh), p=[0.45, 0.25, 0.15, 0.1, 0.05])
+    dev_global = np.arange(len(dev_hh)) + first_household * 4
+    dev_start = _group_starts(n_devices)
+
+    # -- slots per profile and local day ------------------------------------------------------
+    days = np.arange(-1, nights + 1)  # one day either side: sessions cross midnight and zones
+    slot_kids = np.array([s[1] for s in SLOTS])
+    slot_weekend = np.array([s[2] for s in SLOTS])
+    slot_lo = np.array([s[3] for s in SLOTS])
+    slot_hi = np.array([s[4] for s in SLOTS])
+    slot_p = np.array([s[5] for s in SLOTS])
+    n_prof, n_days, n_slots = len(prof_hh), len(days), len(SLOTS)
+    p_idx = np.repeat(np.arange(n_prof), n_days * n_slots)
+    d_idx = np.tile(np.repeat(days, n_slots), n_prof)
+    s_idx = np.tile(np.arange(n_slots), n_prof * n_days)
+    local_day = np.datetime64(start) + d_idx.astype("timedelta64[D]")
+    weekday = (local_day.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
+    is_weekend = weekday >= 5
+    # Each profile has its own appetite; kids have a favourite film and watch it a lot.
+    appetite = rng.gamma(2.0, 0.5, n_prof)
+    keep = (slot_kids[s_idx] == prof_kids[p_idx]) & (slot_weekend[s_idx] == is_weekend)
+    keep &= rng.random(len(p_idx)) < np.minimum(slot_p[s_idx] * appetite[p_idx], 0.95)
+    p_idx, d_idx, s_idx, local_day = p_idx[keep], d_idx[keep], s_idx[keep], local_day[keep]
+    hours = slot_lo[s_idx] + rng.random(len(s_idx)) * (slot_hi[s_idx] - slot_lo[s_idx])
+    local_start = local_day.astype("datetime64[s]") + (hours * 3600).astype("timedelta64[s]")
+    slot_utc = _local_to_utc(local_start, tz_index[prof_hh[p_idx]])
+    order = np.lexsort((slot_utc, p_idx))
+    p_idx, slot_utc = p_idx[order], slot_utc[order]
+    slots_per_profile = np.bincount(p_idx, minlength=n_prof)
+
+    # -- watch cycles: enough per profile to fill its slots ---------------------------------------
+    cyc_prof = np.repeat(np.arange(n_prof), slots_per_profile)
+    n_cyc = len(cyc_prof)
+    kids_c = prof_kids[cyc_prof]
+    titles_kids = catalog["is_kids_title"].to_numpy()
+    popularity = catalog["popularity"].to_numpy()
+    kid_titles = np.flatnonzero(titles_kids)
+    adult_titles = np.flatnonzero(~titles_kids)
+    favourite = kid_titles[_choose_weighted(rng, popularity[kid_titles], n_prof)]
+    title = adult_titles[_choose_weighted(rng, popularity[adult_titles], n_cyc)]
+    kid_pick = kid_titles[_choose_weighted(rng, popularity[kid_titles], n_cyc)]
+    title = np.where(kids_c, np.where(rng.random(n_cyc) < 0.5, favourite[cyc_prof], kid_pick), title)
+    # Adults also watch kids titles with the family now and then.
+    title = np.where(~kids_c & (rng.random(n_cyc) < 0.08), kid_pick, title)
+    content_end = catalog["content_end_seconds"].to_numpy()[title]
+    runtime = catalog["runtime_seconds"].to_numpy()[title]
+    outcome = rng.random(n_cyc)
+    complete_p = np.where(kids_c & (title == favourite[cyc_prof]), 0.9, 0.6)
+    sample = outcome >= 0.88
+    complete = outcome < complete_p
+    target = np.where(
+        complete,
+        # Through to the credits, sometimes into them, sometimes to the very end.
+        np.minimum(content_end + rng.integers(0, 240, n_cyc), runtime),
+        np.where(sample, rng.integers(20, 200, n_cyc), (rng.uniform(0.08, 0.85, n_cyc) * content_end).astype(np.int64)),
+    ).astype(np.int64)
+    n_parts = np.where(sample, 1, rng.choice(np.array([1, 2, 3]), n_cyc, p=[0.6, 0.28, 0.12]))
+    replay = complete & (rng.random(n_cyc) < 0.06)
+    n_parts = n_parts + replay
+
+    # -- parts -> sessions, assigned to consecutive slots of the profile --------------------------
+    part_cyc = np.repeat(np.arange(n_cyc), n_parts)
+    part_rank = _rank_in_group(part_cyc)
+    part_prof = cyc_prof[part_cyc]
+    part_seq = _rank_in_group(part_prof)  # nth part of this profile
+    keep = part_seq < slots_per_profile[part_prof]
+    part_cyc, part_rank, part_prof, part_seq = part_cyc[keep], part_rank[keep], part_prof[keep], part_seq[keep]
+    n_ses = len(part_cyc)
+    slot_start_index = _group_starts(slots_per_profile)
+    ses_slot_utc = slot_utc[slot_start_index[part_prof] + part_seq]
+    is_replay = replay[part_cyc] & (part_rank == n_parts[part_cyc] - 1)
+    watch_parts = n_parts[part_cyc] - replay[part_cyc]
+    # Split points: part k of m covers [target*k/m, target*(k+1)/m], jittered.
+    frac_lo = part_rank / watch_parts
+    frac_hi = (part_rank + 1) / watch_parts
+    jitter = rng.uniform(-0.08, 0.08, n_ses) / watch_parts
+    lo = np.where(part_rank == 0, 0.0, frac_lo + jitter)
+    jitter_next = np.r_[jitter[1:], 0.0]
+    last_part = part_rank == watch_parts - 1
+    hi = np.where(last_part, 1.0, frac_hi + jitter_next)
+    tgt = target[part_cyc]
+    start_pos = (lo * tgt).astype(np.int64)
+    end_pos = (hi * tgt).astype(np.int64)
+    # A scene replay after the watch-through: back to a favourite scene, a few minutes.
+    ce = content_end[title[part_cyc]]
+    replay_start = (rng.uniform(0.2, 0.8, n_ses) * ce).astype(np.int64)
+    start_pos = np.where(is_replay, replay_start, start_pos)
+    end_pos = np.where(is_replay, replay_start + rng.integers(60, 400, n_ses), end_pos)
+    watch = np.maximum(end_pos - start_pos, 5)
+
+    ses_title = title[part_cyc]
+    ses_hh = prof_hh[part_prof]
+    # Continuations often move to another device of the household.
+    dev_choice = rng.integers(0, 1 << 30, n_ses) % n_devices[ses_hh]
+    ses_dev = dev_start[ses_hh] + dev_choice
+
+    has_pause = (watch > 300) & (rng.random(n_ses) < 0.3)
+    pause_tau = np.where(has_pause, (rng.uniform(0.2, 0.8, n_ses) * watch).astype(np.int64), -1)
+    pause_len = np.where(has_pause, rng.integers(30, 900, n_ses), 0)
+    has_seek = (watch > 400) & (rng.random(n_ses) < 0.15)
+    seek_tau = np.where(has_seek, (rng.uniform(0.1, 0.9, n_ses) * watch).astype(np.int64), -1)
+    # Forward skips of an intro or a boring bit, or back to re-watch a moment.
+    seek_delta = np.where(has_seek, np.where(rng.random(n_ses) < 0.6, rng.integers(30, 240, n_ses), -rng.integers(20, 120, n_ses)), 0)
+    has_stop = rng.random(n_ses) < 0.88
+    wall = watch + pause_len
+
+    # -- queue a profile's sessions so they never overlap (Lindley recursion) ------------------
+    step = wall + MIN_GAP_SECONDS
+    prof_of = part_prof
+    csum = np.cumsum(step)
+    group_first = np.r_[True, prof_of[1:] != prof_of[:-1]]
+    prev_csum = np.r_[0, csum[:-1]]
+    base = np.maximum.accumulate(np.where(group_first, np.arange(n_ses), 0))
+    before = prev_csum - prev_csum[base]  # sum of steps of earlier sessions in the group
+    key = ses_slot_utc - before
+    # running max of key within group (groups are contiguous; offset by group id)
+    gid = np.cumsum(group_first) - 1
+    offset = gid.astype(np.int64) * (1 << 40)
+    runmax = np.maximum.accumulate(key + offset) - offset
+    ses_start = runmax + before
+
+    # -- events --------------------------------------------------------------------------------
+    n_hb = np.maximum((watch - 1) // HEARTBEAT_SECONDS, 0)
+    n_ev = 1 + n_hb + 2 * has_pause + has_seek + has_stop
+    total = int(n_ev.sum())
+    ev_ses = np.repeat(np.arange(n_ses), n_ev)
+    r = _rank_in_group(ev_ses)
+    nh = n_hb[ev_ses]
+    # Layout within a session before sorting: play, heartbeats..., pause, resume, seek, stop.
+    kind = np.full(total, EV["heartbeat"], dtype=np.int8)
+    tau = r * HEARTBEAT_SECONDS
+    kind[r == 0] = EV["play"]
+    extra = r - nh  # 1.. for the optional events
+    hp, hs = has_pause[ev_ses], has_seek[ev_ses]
+    is_pause = (extra == 1) & hp
+    is_resume = (extra == 2) & hp
+    is_seek = (extra == 1 + 2 * hp) & hs
+    is_stop = (r == n_ev[ev_ses] - 1) & has_stop[ev_ses]
+    kind[is_pause], kind[is_resume], kind[is_seek], kind[is_stop] = EV["pause"], EV["resume"], EV["seek"], EV["stop"]
+    tau = np.where(is_pause | is_resume, pause_tau[ev_ses], tau)
+    tau = np.where(is_seek, seek_tau[ev_ses], tau)
+    tau = np.where(is_stop, watch[ev_ses], tau)
+    # A tie on tau keeps this order: play, pause, resume, heartbeat, seek, stop.
+    tie = np.select([kind == EV["play"], kind == EV["pause"], kind == EV["resume"], kind == EV["heartbeat"], kind == EV["seek"]], [0, 1, 2, 3, 4], 5)
+    order = np.lexsort((tie, tau, ev_ses))
+    kind, tau, ev_ses = kind[order], tau[order], ev_ses[order]
+    after_pause = (tau > pause_tau[ev_ses]) | ((tau == pause_tau[ev_ses]) & (kind != EV["pause"]))
+    after_pause &= has_pause[ev_ses]
+    after_seek = has_seek[ev_ses] & ((tau > seek_tau[ev_ses]) | (kind == EV["seek"]) & (tau == seek_tau[ev_ses]))
+    ev_ts = ses_start[ev_ses] + tau + np.where(after_pause, pause_len[ev_ses], 0)
+    position = start_pos[ev_ses] + tau + np.where(after_seek, seek_delta[ev_ses], 0)
+    position = np.clip(position, 0, runtime[part_cyc][ev_ses]).astype(np.int64)
+
+    # -- delivery: most within seconds, whole sessions 1-3 nights late, a few re-delivered -------
+    window_start = int(np.datetime64(start, "s").astype(np.int64))
+    window_end = window_start + nights * 86400
+    ses_end = ses_start + wall
+    late_days = np.where(rng.random(n_ses) < 0.02, rng.integers(1, 4, n_ses), 0)
+    in_window = (ses_start >= window_start) & (ses_end + 600 < window_end)
+    # Late delivery never pushes a session past the last night (it would simply not exist yet).
+    late_days = np.minimum(late_days, np.maximum(nights - 1 - (ses_end - window_start) // 86400, 0))
+    received = np.minimum(ev_ts + rng.integers(1, 30, total) + late_days[ev_ses] * 86400, window_end - 1)
+    keep_ev = in_window[ev_ses]
+    ses_keep = in_window
+
+    # -- ground truth (computed on the kept sessions only) ----------------------------------------
+    truth = _ground_truth(
+        ev_ses[keep_ev], kind[keep_ev], ev_ts[keep_ev], position[keep_ev], ses_keep, part_prof, ses_title, ses_dev,
+        ses_hh, start_pos, catalog, hh_index, prof_global, dev_global,
+    )
+
+    # -- event table, with re-deliveries ----------------------------------------------------------
+    idx = np.flatnonzero(keep_ev)
+    redeliver = idx[rng.random(len(idx)) < 0.005]
+    redeliver_night_gap = rng.integers(1, 3, len(redeliver))
+    redeliver_received = received[redeliver] + redeliver_night_gap * 86400
+    ok = redeliver_received < window_end
+    redeliver, redeliver_received = redeliver[ok], redeliver_received[ok]
+    all_idx = np.r_[idx, redeliver]
+    all_received = np.r_[received[idx], redeliver_received]
+    s = ev_ses[all_idx]
+    event_seq = all_idx.astype(np.int64) + (first_household << 24)  # unique across chunks
+    events = pa.table(
+        {
+            # Fixed width, so that ordering by event_id is ordering by the simulated sequence.
+            "event_id": pc.binary_join_element_wise("ev", pc.utf8_lpad(pa.array(event_seq).cast(pa.string()), 16, "0"), ""),
+            "household_id": _ids("hh", hh_index[ses_hh[s]]),
+            "profile_id": _ids("pr", prof_global[part_prof[s]]),
+            "device_id": _ids("dv", dev_global[ses_dev[s]]),
+            "device_type": pa.array(dev_type[ses_dev[s]]),
+            "title_id": pa.array(catalog["title_id"].to_numpy()[ses_title[s]]),
+            "event_type": pa.array(np.array(EVENT_TYPES)[kind[all_idx]]),
+            "event_ts": _iso(ev_ts[all_idx]),
+            "position_seconds": pa.array(position[all_idx]),
+            "received_at": _iso(all_received),
+        }
+    )
+    night = (all_received - window_start) // 86400
+
+    households_df = pd.DataFrame(
+        {
+            "household_id": [f"hh{i:07d}" for i in hh_index],
+            "country_code": [TIMEZONES[t][0] for t in tz_index],
+            "timezone": [TIMEZONES[t][1] for t in tz_index],
+        }
+    )
+    names = np.where(prof_kids, KIDS_NAMES[prof_rank % len(KIDS_NAMES)], PROFILE_NAMES[(prof_global * 7) % len(PROFILE_NAMES)])
+    profiles_df = pd.DataFrame(
+        {
+            "profile_id": [f"pr{i:08d}" for i in prof_global],
+            "household_id": [f"hh{i:07d}" for i in hh_index[prof_hh]],
+            "profile_name": names,
+            "is_kids_profile": prof_kids,
+        }
+    )
+    return {"events": events, "night": night, "households": households_df, "profiles": profiles_df, **truth}
+
+
+def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
+    width = {"hh": 7, "pr": 8, "dv": 8}[prefix]
+    text = pc.utf8_lpad(pa.array(numbers.astype(np.int64)).cast(pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, text, "")
+
+
+def _iso(epoch_seconds: np.ndarray) -> pa.Array:
+    stamps = pa.array(epoch_seconds.astype("datetime64[s]"))
+    return pc.binary_join_element_wise(pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"), "Z", "")
+
+
+def _ground_truth(ev_ses, kind, ev_ts, position, ses_keep, ses_prof, ses_title, ses_dev, ses_hh, start_pos, catalog, hh_index, prof_global, dev_global):
+    """Sessions, cycles and completions by the definitions in docs/metrics.md, in numpy."""
+    counted_kinds = np.isin(kind, [EV["play"], EV["heartbeat"], EV["resume"], EV["seek"]])
+    same = np.r_[ev_ses[1:] == ev_ses[:-1], False]
+    dt_next = np.r_[np.diff(ev_ts), 0]
+    dpos_next = np.r_[np.diff(position), 0]
+    counted = np.where(same & counted_kinds, np.minimum(dt_next, np.maximum(dpos_next, 0)), 0)
+    ses_ids = np.flatnonzero(ses_keep)
+    played = np.bincount(ev_ses, weights=counted, minlength=len(ses_keep))[ses_ids].astype(np.int64)
+    event_count = np.bincount(ev_ses, minlength=len(ses_keep))[ses_ids]
+    first = np.r_[True, ev_ses[1:] != ev_ses[:-1]]
+    last = np.r_[ev_ses[1:] != ev_ses[:-1], True]
+    started = np.zeros(len(ses_keep), dtype=np.int64)
+    ended = np.zeros(len(ses_keep), dtype=np.int64)
+    maxpos = np.zeros(len(ses_keep), dtype=np.int64)
+    startp = np.zeros(len(ses_keep), dtype=np.int64)
+    started[ev_ses[first]] = ev_ts[first]
+    startp[ev_ses[first]] = position[first]
+    ended[ev_ses[last]] = ev_ts[last]
+    np.maximum.at(maxpos, ev_ses, position)
+
+    title_ids = catalog["title_id"].to_numpy()
+    content_end = catalog["content_end_seconds"].to_numpy()
+    sessions = pd.DataFrame(
+        {
+            "session_index": ses_ids,
+            "household_id": [f"hh{i:07d}" for i in hh_index[ses_hh[ses_ids]]],
+            "profile_id": [f"pr{i:08d}" for i in prof_global[ses_prof[ses_ids]]],
+            "device_id": [f"dv{i:08d}" for i in dev_global[ses_dev[ses_ids]]],
+            "title_id": title_ids[ses_title[ses_ids]],
+            "started_at": pd.to_datetime(started[ses_ids], unit="s", utc=True),
+            "ended_at": pd.to_datetime(ended[ses_ids], unit="s", utc=True),
+            "start_position_seconds": startp[ses_ids],
+            "max_position_seconds": maxpos[ses_ids],
+            "played_seconds": played,
+            "event_count": event_count,
+        }
+    )
+    sessions["is_view"] = sessions["played_seconds"] >= 120
+
+    # Cycles: per (profile, title), ordered by (started_at, device_id).
+    ce = content_end[ses_title[ses_ids]]
+    sessions["content_end_seconds"] = ce
+    sessions = sessions.sort_values(["profile_id", "title_id", "started_at", "device_id"], kind="stable").reset_index(drop=True)
+    restart_threshold = np.minimum(300, 0.05 * sessions["content_end_seconds"].to_numpy())
+    group_first = (sessions["profile_id"] != sessions["profile_id"].shift()) | (sessions["title_id"] != sessions["title_id"].shift())
+    prev_max = sessions["max_position_seconds"].shift().to_numpy()
+    new_cycle = group_first.to_numpy() | (
+        (sessions["start_position_seconds"].to_numpy() < restart_threshold) & (prev_max >= restart_threshold)
+    )
+    sessions["cycle_index"] = np.cumsum(new_cycle) - 1
+
+    # Coverage: each counted pair covers [a.position, a.position + counted], clipped to [0, content end].
+    cyc_of_session = np.full(len(ses_keep), -1, dtype=np.int64)
+    cyc_of_session[sessions["session_index"].to_numpy()] = sessions["cycle_index"].to_numpy()
+    pair = counted > 0
+    pc_cycle = cyc_of_session[ev_ses[pair]]
+    cend = content_end[ses_title[ev_ses[pair]]]
+    lo = np.clip(position[pair], 0, cend)
+    hi = np.clip(position[pair] + counted[pair], 0, cend)
+    order = np.lexsort((lo, pc_cycle))
+    pc_cycle, lo, hi = pc_cycle[order], lo[order], hi[order]
+    gfirst = np.r_[True, pc_cycle[1:] != pc_cycle[:-1]]
+    gid = np.cumsum(gfirst) - 1
+    offset = gid.astype(np.int64) * (1 << 40)
+    runmax = np.maximum.accumulate(hi + offset) - offset
+    prev = np.where(gfirst, np.iinfo(np.int64).min, np.r_[0, runmax[:-1]])
+    gain = np.maximum(hi - np.maximum(lo, prev), 0)
+    n_cycles = int(sessions["cycle_index"].max()) + 1 if len(sessions) else 0
+    coverage = np.bincount(pc_cycle, weights=gain, minlength=n_cycles).astype(np.int64)
+
+    cycles = sessions.groupby("cycle_index", sort=True).agg(
+        household_id=("household_id", "first"),
+        profile_id=("profile_id", "first"),
+        title_id=("title_id", "first"),
+        started_at=("started_at", "min"),
+        session_count=("session_index", "size"),
+        played_seconds=("played_seconds", "sum"),
+        content_end_seconds=("content_end_seconds", "first"),
+    )
+    cycles["coverage_seconds"] = coverage[cycles.index.to_numpy()]
+    cycles["is_completed"] = cycles["coverage_seconds"] >= 0.9 * cycles["content_end_seconds"]
+    reached = sessions[sessions["max_position_seconds"] >= 0.9 * sessions["content_end_seconds"]]
+    cycles["completed_at"] = reached.groupby("cycle_index")["ended_at"].min().reindex(cycles.index)
+    cycles.loc[~cycles["is_completed"], "completed_at"] = pd.NaT
+    cycles = cycles.reset_index(drop=True)
+    sessions = sessions.drop(columns=["session_index", "cycle_index", "content_end_seconds"])
+    return {"truth_sessions": sessions, "truth_cycles": cycles}
+
+
+def _write_events(table: pa.Table, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        pq.write_table(table, path)
+    elif fmt in ("csv", "csv.gz"):
+        sink = pa.CompressedOutputStream(str(path), "gzip") if fmt == "csv.gz" else pa.OSFile(str(path), "wb")
+        with sink:
+            pacsv.write_csv(table, sink)
+    elif fmt == "ndjson.gz":
+        frame = table.to_pandas()
+        frame.to_json(path, orient="records", lines=True, compression="gzip")
+    else:
+        raise ValueError(f"unknown events format {fmt!r} (csv, csv.gz, parquet, ndjson.gz)")
+
+
+EVENT_FORMATS = ("csv.gz", "csv", "parquet", "ndjson.gz")
+
+
+def generate(
+    out_dir: Path,
+    start: dt.date,
+    nights: int,
+    households: int,
+    seed: int,
+    truth_dir: Path | None = None,
+    events_format: str = "csv.gz",
+    progress: Callable[[str], None] | None = None,
+) -> GenerateResult:
+    """Write `nights` export folders under `out_dir` and the ground truth under `truth_dir`."""
+    if nights < 1 or households < 1:
+        raise ValueError("nights and households must be at least 1")
+    if events_format not in EVENT_FORMATS:
+        raise ValueError(f"unknown events format {events_format!r}; choose one of {', '.join(EVENT_FORMATS)}")
+    out_dir = Path(out_dir)
+    truth_dir = Path(truth_dir) if truth_dir else out_dir.parent / f"{out_dir.name}_truth"
+    if truth_dir.resolve() == out_dir.resolve() or out_dir.resolve() in truth_dir.resolve().parents:
+        raise ValueError("the ground truth must be written outside the exports folder")
+    rng = np.random.default_rng(seed)
+    catalog = build_catalog(rng, start, nights)
+    night_dates = [start + dt.timedelta(days=i) for i in range(nights)]
+    for d in night_dates:
+        folder = out_dir / d.isoformat()
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    if truth_dir.exists():
+        shutil.rmtree(truth_dir)
+    (truth_dir / "sessions").mkdir(parents=True)
+    (truth_dir / "cycles").mkdir(parents=True)
+
+    rows: dict[dt.date, dict[str, int]] = {d: {} for d in night_dates}
+    n_events = n_sessions = 0
+    household_frames, profile_frames = [], []
+    chunks = range(0, households, CHUNK_HOUSEHOLDS)
+    for chunk_no, first in enumerate(chunks):
+        size = min(CHUNK_HOUSEHOLDS, households - first)
+        chunk_rng = np.random.default_rng([seed, chunk_no])
+        sim = _simulate_chunk(chunk_rng, catalog, first + 1, size, start, nights)
+        events: pa.Table = sim["events"]
+        night = sim["night"]
+        suffix = events_format
+        for i, d in enumerate(night_dates):
+            part = events.filter(pa.array(night == i))
+            name = f"playback_events-part{chunk_no:04d}.{suffix}"
+            _write_events(part, out_dir / d.isoformat() / name, events_format)
+            rows[d][name] = part.num_rows
+        sim["truth_sessions"].to_parquet(truth_dir / "sessions" / f"part{chunk_no:04d}.parquet", index=False)
+        sim["truth_cycles"].to_parquet(truth_dir / "cycles" / f"part{chunk_no:04d}.parquet", index=False)
+        household_frames.append(sim["households"])
+        profile_frames.append(sim["profiles"])
+        n_events += events.num_rows
+        n_sessions += len(sim["truth_sessions"])
+        if progress:
+            progress(f"households {first + size:,}/{households:,}: {n_events:,} events, {n_sessions:,} sessions")
+
+    households_df = pd.concat(household_frames, ignore_index=True)
+    profiles_df = pd.concat(profile_frames, ignore_index=True)
+    titles_df = catalog[
+        ["title_id", "title_name", "title_type", "series_title", "season_number", "episode_number", "runtime_seconds",
+         "credits_start_seconds", "maturity_rating", "is_kids_title", "release_date"]
+    ]
+    for d in night_dates:
+        folder = out_dir / d.isoformat()
+        titles_df.to_csv(folder / "titles.csv", index=False)
+        households_df.to_csv(folder / "households.csv", index=False)
+        profiles_df.to_csv(folder / "profiles.csv", index=False)
+        rows[d].update({"titles.csv": len(titles_df), "households.csv": len(households_df), "profiles.csv": len(profiles_df)})
+        write_manifest(folder, d, rows[d])
+    titles_df.to_parquet(truth_dir / "titles.parquet", index=False)
+    (truth_dir / "README.json").write_text(
+        json.dumps(
+            {"start": start.isoformat(), "nights": nights, "households": households, "seed": seed, "events": n_events,
+             "sessions": n_sessions, "columns": list(EVENT_COLUMNS)},
+            indent=2,
+        )
+        + "\n"
+    )
+    return GenerateResult(nights, households, n_events, n_sessions, out_dir, truth_dir)

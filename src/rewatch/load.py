@@ -1,0 +1,444 @@
+"""Load one night's export into the raw zone, exactly once.
+
+The raw zone (`$REWATCH_WAREHOUSE_DIR/raw/`) holds one Parquet partition per table and night:
+
+    raw/<table>/export_date=<D>/data.parquet      playback_events, titles, households, profiles
+    raw/quarantine/export_date=<D>/data.parquet   rows that break the contract, with file, line, reason
+    raw/ledger/export_date=<D>/data.parquet       the night's files by sha256, with row counts
+
+Every partition is written to a temporary file and moved into place with `os.replace`, the
+ledger last: a night is loaded when its ledger partition exists and matches its manifest.
+Re-loading a night replaces its partitions (never appends); a file whose sha256 was already
+loaded from another night is recorded as a re-delivery and not loaded twice. Deduplication of
+events by `event_id` across nights happens in the dbt staging layer, so it does not depend on
+the order in which nights are loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rewatch.contract import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    SNAPSHOT_TABLES,
+    ExportError,
+    Manifest,
+    ManifestFile,
+    file_format,
+    night_dir,
+    read_manifest,
+    verify_files,
+)
+
+RAW_TABLES = ("playback_events", "titles", "households", "profiles", "quarantine", "ledger")
+ISO_UTC = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)$"
+
+# Quarantine reasons, in the order they are checked (a row gets the first that applies).
+EVENT_RULES = (
+    ("missing_event_id", "nullif(trim(event_id), '') is null"),
+    ("missing_household_id", "nullif(trim(household_id), '') is null"),
+    ("missing_profile_id", "nullif(trim(profile_id), '') is null"),
+    ("missing_device_id", "nullif(trim(device_id), '') is null"),
+    ("missing_title_id", "nullif(trim(title_id), '') is null"),
+    ("unknown_event_type", f"coalesce(lower(trim(event_type)) not in {tuple(EVENT_TYPES)!r}, true)"),
+    ("unparseable_event_ts", f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') "
+                             "or try_cast(trim(event_ts) as timestamptz) is null"),
+    ("invalid_position", "try_cast(trim(position_seconds) as double) is null "
+                         "or isnan(try_cast(trim(position_seconds) as double)) "
+                         "or isinf(try_cast(trim(position_seconds) as double))"),
+    ("negative_position", "try_cast(trim(position_seconds) as double) < 0"),
+    ("unparseable_received_at", f"not regexp_full_match(coalesce(trim(received_at), ''), '{ISO_UTC}') "
+                                "or try_cast(trim(received_at) as timestamptz) is null"),
+)
+SNAPSHOT_RULES = {
+    "titles": (
+        ("missing_title_id", "nullif(trim(title_id), '') is null"),
+        ("invalid_title_type", "coalesce(trim(title_type) not in ('movie', 'episode'), true)"),
+        ("invalid_runtime", "coalesce(try_cast(trim(runtime_seconds) as integer) <= 0, true)"),
+        ("invalid_credits_start", "nullif(trim(credits_start_seconds), '') is not null and "
+                                  "coalesce(try_cast(trim(credits_start_seconds) as integer) < 0, true)"),
+        ("invalid_is_kids_title", "try_cast(trim(is_kids_title) as boolean) is null"),
+        ("invalid_release_date", "nullif(trim(release_date), '') is not null and try_cast(trim(release_date) as date) is null"),
+    ),
+    "households": (
+        ("missing_household_id", "nullif(trim(household_id), '') is null"),
+        ("invalid_timezone", "trim(timezone) not in (select name from pg_timezone_names()) or timezone is null"),
+    ),
+    "profiles": (
+        ("missing_profile_id", "nullif(trim(profile_id), '') is null"),
+        ("missing_household_id", "nullif(trim(household_id), '') is null"),
+        ("invalid_is_kids_profile", "try_cast(trim(is_kids_profile) as boolean) is null"),
+    ),
+}
+SNAPSHOT_TYPES = {
+    "titles": {
+        "title_id": "trim(title_id)",
+        "title_name": "title_name",
+        "title_type": "trim(title_type)",
+        "series_title": "nullif(series_title, '')",
+        "season_number": "try_cast(trim(season_number) as integer)",
+        "episode_number": "try_cast(trim(episode_number) as integer)",
+        "runtime_seconds": "cast(trim(runtime_seconds) as integer)",
+        "credits_start_seconds": "try_cast(trim(credits_start_seconds) as integer)",
+        "maturity_rating": "nullif(trim(maturity_rating), '')",
+        "is_kids_title": "cast(trim(is_kids_title) as boolean)",
+        "release_date": "try_cast(trim(release_date) as date)",
+    },
+    "households": {
+        "household_id": "trim(household_id)",
+        "country_code": "nullif(trim(country_code), '')",
+        "timezone": "trim(timezone)",
+    },
+    "profiles": {
+        "profile_id": "trim(profile_id)",
+        "household_id": "trim(household_id)",
+        "profile_name": "profile_name",
+        "is_kids_profile": "cast(trim(is_kids_profile) as boolean)",
+    },
+}
+
+
+@dataclass
+class LoadResult:
+    night: dt.date
+    status: str  # loaded | already_loaded
+    events_loaded: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    files_skipped_as_redelivered: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "night": self.night.isoformat(),
+            "status": self.status,
+            "events_loaded": self.events_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantined_by_reason": dict(self.quarantined_by_reason),
+            "files_skipped_as_redelivered": list(self.files_skipped_as_redelivered),
+        }
+
+
+def partition_path(raw_dir: Path, table: str, night: dt.date) -> Path:
+    return raw_dir / table / f"export_date={night.isoformat()}" / "data.parquet"
+
+
+def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session with settings pinned, whatever the machine's."""
+    con = duckdb.connect(":memory:")
+    con.execute("set TimeZone = 'UTC'")
+    if memory_limit:
+        con.execute("set memory_limit = ?", [memory_limit])
+    return con
+
+
+def _sql_str(value: str) -> str:
+    """Quote a value for the few places DuckDB takes no parameter (table function paths)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _read_header(path: Path) -> list[str]:
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    import csv
+
+    return next(csv.reader([first]), []) if first else []
+
+
+def _check_columns(path: Path, found: list[str], expected: tuple[str, ...]) -> None:
+    found_clean = [c.strip() for c in found]
+    if found_clean == list(expected):
+        return
+    missing = [c for c in expected if c not in found_clean]
+    extra = [c for c in found_clean if c not in expected]
+    detail = []
+    if missing:
+        detail.append(f"missing {', '.join(missing)}")
+    if extra:
+        detail.append(f"unexpected {', '.join(extra)}")
+    if not detail:
+        detail.append("columns out of order")
+    raise ExportError(
+        f"{path}: header does not match the export contract ({'; '.join(detail)}). "
+        f"Expected columns: {', '.join(expected)}"
+    )
+
+
+def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], relation: str) -> int:
+    """Read one delivered file into temp table `relation` (all columns text, plus `_line`).
+
+    The schema is pinned (no type or dialect sniffing) so a file cut short or with a shifted
+    column can never be read as something else. Malformed records go to `<relation>_rejects`.
+    Returns the number of rejected records.
+    """
+    fmt = file_format(path.name)
+    cols = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns)
+    select_cols = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"create or replace temp table {relation}_rejects (line bigint, reason varchar, record varchar)")
+    if fmt == "csv":
+        header = _read_header(path)
+        if not header:
+            raise ExportError(f"{path}: empty file (not even a header); expected columns: {', '.join(columns)}")
+        _check_columns(path, header, columns)
+        con.execute(
+            f"""
+            create or replace temp table {relation} as
+            select row_number() over () + 1 as _line, {select_cols}
+            from read_csv({_sql_str(str(path))}, columns = {{{cols}}}, header = true, auto_detect = false,
+                          delim = ',', quote = '"', escape = '"',
+                          ignore_errors = true, store_rejects = true, strict_mode = true,
+                          rejects_table = '{relation}_rej_raw', rejects_scan = '{relation}_rej_scan',
+                          parallel = false)
+            """
+        )
+        con.execute(
+            f"""
+            insert into {relation}_rejects
+            select line,
+                   'malformed_csv_record: ' || string_agg(distinct lower(cast(error_type as varchar)), ', '),
+                   any_value(csv_line)
+            from {relation}_rej_raw
+            group by line
+            """
+        )
+        # Valid rows were numbered as if no record had been rejected; shift each by the number
+        # of rejected records before it, so `_line` is the line in the file (header = line 1).
+        con.execute(
+            f"""
+            create or replace temp table {relation} as
+            with rejected as (
+                select line - row_number() over (order by line) - 1 as valid_rows_before,
+                       row_number() over (order by line) as rejected_so_far
+                from {relation}_rejects
+            )
+            select staged._line + coalesce(rejected.rejected_so_far, 0) as _line, staged.* exclude (_line)
+            from {relation} as staged
+            asof left join rejected on staged._line - 1 > rejected.valid_rows_before
+            """
+        )
+    elif fmt == "parquet":
+        try:
+            described = con.execute(f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null").fetchall()
+        except duckdb.Error as exc:
+            raise ExportError(f"{path}: unreadable Parquet ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it") from None
+        _check_columns(path, [r[0] for r in described], columns)
+        casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
+        try:
+            con.execute(
+                f"create or replace temp table {relation} as "
+                f"select row_number() over () as _line, {casts} from read_parquet({_sql_str(str(path))})"
+            )
+        except duckdb.Error as exc:
+            raise ExportError(f"{path}: unreadable Parquet ({str(exc).splitlines()[0]})") from None
+    else:  # ndjson
+        try:
+            con.execute(
+                f"""
+                create or replace temp table {relation} as
+                select row_number() over () as _line, {select_cols}
+                from read_json({_sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
+                               ignore_errors = false)
+                """
+            )
+        except duckdb.Error as exc:
+            raise ExportError(f"{path}: unreadable NDJSON ({str(exc).splitlines()[0]})") from None
+    return con.execute(f"select count(*) from {relation}_rejects").fetchone()[0]
+
+
+def _write_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path, params: list | None = None) -> int:
+    """Write a query's rows to a Parquet partition atomically; returns the row count."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        con.execute(f"copy ({query}) to {_sql_str(str(tmp))} (format parquet, compression zstd)", params or [])
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return con.execute(f"select count(*) from read_parquet({_sql_str(str(target))})").fetchone()[0]
+
+
+def _rule_case(rules: tuple[tuple[str, str], ...]) -> str:
+    whens = "\n".join(f"when {condition} then '{reason}'" for reason, condition in rules)
+    return f"case {whens} end"
+
+
+def _ledger_rows(raw_dir: Path) -> list[tuple]:
+    ledger_glob = raw_dir / "ledger" / "*" / "data.parquet"
+    if not list((raw_dir / "ledger").glob("*/data.parquet")):
+        return []
+    con = connect()
+    try:
+        return con.execute(
+            f"select export_date, path, sha256, status from read_parquet({_sql_str(str(ledger_glob))})"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def is_loaded(raw_dir: Path, manifest: Manifest) -> bool:
+    """True when the night's ledger records exactly the files of this manifest."""
+    wanted = {(f.path, f.sha256) for f in manifest.files}
+    got = {(path, sha) for night, path, sha, _ in _ledger_rows(raw_dir) if night == manifest.export_date}
+    return bool(got) and got == wanted
+
+
+def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
+    """Verify the night's manifest and files, then load them into the raw zone (idempotent)."""
+    folder = night_dir(exports_dir, night)
+    if not folder.is_dir():
+        raise ExportError(f"{folder}: no export folder for night {night}")
+    manifest = read_manifest(folder)
+    verify_files(manifest)
+    if is_loaded(raw_dir, manifest):
+        return _summarise_loaded(raw_dir, night)
+
+    other_nights = {sha: (n, p) for n, p, sha, status in _ledger_rows(raw_dir) if n != night and status == "loaded"}
+    result = LoadResult(night=night, status="loaded")
+    con = connect()
+    try:
+        con.execute(
+            "create temp table quarantine (export_date date, file varchar, line bigint, reason varchar, record varchar)"
+        )
+        con.execute(
+            "create temp table ledger (export_date date, path varchar, sha256 varchar, rows_declared bigint, "
+            "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
+        )
+        _load_events(con, manifest, other_nights, result)
+        for table, columns in SNAPSHOT_TABLES.items():
+            _load_snapshot(con, manifest, table, columns)
+        reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
+        result.quarantined_by_reason = {r: n for r, n in reasons}
+        result.rows_quarantined = sum(result.quarantined_by_reason.values())
+        _write_partition(con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night))
+        for table in ("playback_events", *SNAPSHOT_TABLES):
+            _write_partition(con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night))
+        # The ledger goes last: its presence is what says the night is loaded.
+        _write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
+    finally:
+        con.close()
+    return result
+
+
+def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult) -> None:
+    night = manifest.export_date
+    con.execute(
+        "create temp table night_playback_events (export_date date, _file varchar, _line bigint, event_id varchar, "
+        "household_id varchar, profile_id varchar, device_id varchar, device_type varchar, title_id varchar, "
+        "event_type varchar, event_ts timestamp, position_seconds double, received_at timestamp)"
+    )
+    case = _rule_case(EVENT_RULES)
+    for entry in manifest.event_files:
+        if entry.sha256 in other_nights:
+            first_night, first_path = other_nights[entry.sha256]
+            _ledger(con, night, entry, 0, 0, "redelivered", f"{first_night}/{first_path}")
+            result.files_skipped_as_redelivered.append(entry.path)
+            continue
+        path = manifest.resolve(entry)
+        rejected = _stage_file(con, path, EVENT_COLUMNS, "staged")
+        con.execute(
+            f"""
+            create or replace temp table checked as
+            select *, {case} as _reason from staged
+            """
+        )
+        con.execute(
+            f"""
+            insert into night_playback_events
+            select ?, ?, _line, trim(event_id), trim(household_id), trim(profile_id), trim(device_id),
+                   nullif(lower(trim(device_type)), ''), trim(title_id), lower(trim(event_type)),
+                   timezone('UTC', cast(trim(event_ts) as timestamptz)),
+                   cast(trim(position_seconds) as double),
+                   timezone('UTC', cast(trim(received_at) as timestamptz))
+            from checked where _reason is null
+            """,
+            [night, entry.path],
+        )
+        _quarantine_from(con, night, entry.path, EVENT_COLUMNS)
+        _reconcile(con, path, entry, rejected)
+        loaded = con.execute("select count(*) from checked where _reason is null").fetchone()[0]
+        quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0] + rejected
+        result.events_loaded += loaded
+        _ledger(con, night, entry, loaded, quarantined, "loaded", None)
+
+
+def _quarantine_from(con, night: dt.date, file: str, columns: tuple[str, ...]) -> None:
+    record = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in columns) + "))::varchar"
+    con.execute(
+        f"insert into quarantine select ?, ?, _line, _reason, {record} from checked where _reason is not null",
+        [night, file],
+    )
+    con.execute("insert into quarantine select ?, ?, line, reason, record from staged_rejects", [night, file])
+
+
+def _reconcile(con, path: Path, entry: ManifestFile, rejected: int) -> None:
+    read = con.execute("select count(*) from staged").fetchone()[0] + rejected
+    if read != entry.rows:
+        raise ExportError(
+            f"{path}: the manifest says {entry.rows} rows but the file holds {read} "
+            f"({read - rejected} readable, {rejected} malformed); the file is cut short or the manifest is wrong"
+        )
+
+
+def _ledger(con, night, entry: ManifestFile, loaded: int, quarantined: int, status: str, duplicate_of: str | None) -> None:
+    con.execute(
+        "insert into ledger values (?, ?, ?, ?, ?, ?, ?, ?, cast(now() as timestamp))",
+        [night, entry.path, entry.sha256, entry.rows, loaded, quarantined, status, duplicate_of],
+    )
+
+
+def _load_snapshot(con, manifest: Manifest, table: str, columns: tuple[str, ...]) -> None:
+    entry = manifest.snapshot_file(table)
+    path = manifest.resolve(entry)
+    night = manifest.export_date
+    rejected = _stage_file(con, path, columns, "staged")
+    con.execute(f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged")
+    typed = ", ".join(f'{expr} as "{name}"' for name, expr in SNAPSHOT_TYPES[table].items())
+    con.execute(
+        f"create or replace temp table night_{table} as "
+        f"select cast(? as date) as export_date, cast(? as varchar) as _file, _line, {typed} from checked where _reason is null",
+        [night, entry.path],
+    )
+    _quarantine_from(con, night, entry.path, columns)
+    _reconcile(con, path, entry, rejected)
+    loaded = con.execute(f"select count(*) from night_{table}").fetchone()[0]
+    quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0] + rejected
+    _ledger(con, night, entry, loaded, quarantined, "loaded", None)
+
+
+def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
+    result = LoadResult(night=night, status="already_loaded")
+    con = connect()
+    try:
+        ledger = _sql_str(str(partition_path(raw_dir, "ledger", night)))
+        quarantine = _sql_str(str(partition_path(raw_dir, "quarantine", night)))
+        result.events_loaded = con.execute(
+            f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'playback_events%'"
+        ).fetchone()[0]
+        result.files_skipped_as_redelivered = [
+            r[0] for r in con.execute(f"select path from read_parquet({ledger}) where status = 'redelivered'").fetchall()
+        ]
+        reasons = con.execute(f"select reason, count(*) from read_parquet({quarantine}) group by 1 order by 1").fetchall()
+        result.quarantined_by_reason = {r: n for r, n in reasons}
+        result.rows_quarantined = sum(result.quarantined_by_reason.values())
+    finally:
+        con.close()
+    return result
+
+
+def remove_night(raw_dir: Path, night: dt.date) -> None:
+    """Drop a night from the raw zone (ledger first, so a crash leaves it 'not loaded')."""
+    for table in ("ledger", *[t for t in RAW_TABLES if t != "ledger"]):
+        folder = partition_path(raw_dir, table, night).parent
+        if folder.exists():
+            shutil.rmtree(folder)

@@ -1,0 +1,138 @@
+"""Run `rewatch_nightly` through Airflow for given nights (the CLI's `run` and `backfill`).
+
+This is the one module of the package that talks to Airflow: it sets up the project-local
+Airflow (SQLite metadata, dags folder, no examples), makes sure the metadata database and the
+writer pool exist, and runs the real DAG with `dag.test()` one night after another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rewatch.settings import DAG_ID, DAGS_DIR, PROJECT_ROOT, WRITER_POOL, get_settings
+
+
+@dataclass
+class NightOutcome:
+    night: dt.date
+    state: str
+    failed_task: str | None = None
+    error: str | None = None
+    summary: dict = field(default_factory=dict)
+
+
+def airflow_env(quiet: bool = True) -> dict[str, str]:
+    """Environment for the embedded Airflow (values already set by the user win)."""
+    home = Path(os.environ.get("AIRFLOW_HOME", PROJECT_ROOT / ".airflow"))
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "DO_NOT_TRACK": "1",
+        "SCARF_ANALYTICS": "false",
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if quiet:
+        defaults["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+    env = {key: os.environ.get(key, value) for key, value in defaults.items()}
+    home.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def prepare_airflow(quiet: bool = True) -> None:
+    """Point this process at the embedded Airflow and migrate its metadata DB when needed."""
+    env = airflow_env(quiet)
+    os.environ.update(env)
+    home = Path(env["AIRFLOW_HOME"])
+    import airflow  # noqa: F401  (version for the migration stamp; cheap)
+    from airflow import __version__ as airflow_version
+
+    stamp = home / ".rewatch-migrated"
+    wanted = f"{airflow_version} {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}"
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
+        airflow_cli = Path(sys.executable).with_name("airflow")
+        proc = subprocess.run(
+            [str(airflow_cli) if airflow_cli.exists() else "airflow", "db", "migrate"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        stamp.write_text(wanted + "\n")
+    ensure_pool()
+
+
+def ensure_pool() -> None:
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool(
+        WRITER_POOL, slots=1, description="rewatch: one warehouse writer at a time", include_deferred=False
+    )
+
+
+def load_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    if bag.import_errors:
+        raise RuntimeError(f"DAG import errors: {json.dumps(bag.import_errors, indent=2)}")
+    dag = bag.get_dag(DAG_ID)
+    if dag is None:
+        raise RuntimeError(f"DAG {DAG_ID} not found in {DAGS_DIR}")
+    return dag
+
+
+def logical_date_for(night: dt.date) -> dt.datetime:
+    """A manual run's data interval is the one that ends at its logical date: D+1 04:00 -> night D."""
+    return dt.datetime.combine(night + dt.timedelta(days=1), dt.time(4, 0), tzinfo=dt.timezone.utc)
+
+
+def run_nights(nights: Iterable[dt.date], on_night: Callable[[NightOutcome], None] | None = None,
+               stop_on_failure: bool = True, quiet: bool = True) -> list[NightOutcome]:
+    """Run the DAG for each night in order; returns one outcome per night run."""
+    prepare_airflow(quiet)
+    dag = load_dag()
+    settings = get_settings()
+    outcomes = []
+    for night in nights:
+        report = settings.reports_dir / night.isoformat() / "run.json"
+        if report.exists():
+            report.unlink()  # a stale report must never describe this run
+        run = dag.test(logical_date=logical_date_for(night))
+        outcome = NightOutcome(night=night, state=str(run.state))
+        if report.exists():
+            outcome.summary = json.loads(report.read_text())
+        if outcome.state != "success":
+            outcome.failed_task = outcome.summary.get("failed_task") or _failed_task(run)
+            outcome.error = outcome.summary.get("error") or "see the task log above"
+        outcomes.append(outcome)
+        if on_night:
+            on_night(outcome)
+        if outcome.state != "success" and stop_on_failure:
+            break
+    return outcomes
+
+
+def _failed_task(run) -> str | None:
+    try:
+        for ti in run.get_task_instances():
+            if str(ti.state) in ("failed", "upstream_failed"):
+                return ti.task_id
+    except Exception:  # noqa: BLE001 - best effort for the message only
+        return None
+    return None

@@ -1,0 +1,54 @@
+"""Every path and environment variable rewatch reads, in one place.
+
+Functions, not module constants: tests and the CLI change the environment
+between runs, and every caller must see the value in force now.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DAGS_DIR = PROJECT_ROOT / "dags"
+
+PUBLISHED_FILE_NAME = "rewatch.duckdb"
+WRITER_POOL = "warehouse_writer"
+DAG_ID = "rewatch_nightly"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the exports come from and where the warehouse lives."""
+
+    exports_dir: Path
+    warehouse_dir: Path
+
+    @property
+    def published_path(self) -> Path:
+        """The file analysts open: replaced atomically, never written in place."""
+        return self.warehouse_dir / PUBLISHED_FILE_NAME
+
+    @property
+    def raw_dir(self) -> Path:
+        """The raw zone: one Parquet partition per table and night, plus ledger and quarantine."""
+        return self.warehouse_dir / "raw"
+
+    @property
+    def build_dir(self) -> Path:
+        """Where the next warehouse file is built and audited before it is published."""
+        return self.warehouse_dir / "build"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment (defaults under ./data/)."""
+    data = Path(os.environ.get("REWATCH_DATA_DIR", Path.cwd() / "data"))
+    exports = Path(os.environ.get("REWATCH_EXPORTS_DIR", data / "exports"))
+    warehouse = Path(os.environ.get("REWATCH_WAREHOUSE_DIR", data / "warehouse"))
+    return Settings(exports_dir=exports.resolve(), warehouse_dir=warehouse.resolve())
