@@ -275,7 +275,7 @@ def _simulate_chunk(
     start_pos = (lo * tgt).astype(np.int64)
     end_pos = (hi * tgt).astype(np.int64)
     # A scene replay after the watch-through: back to a favourite scene, a few minutes.
-    ce = content_end[title[part_cyc]]
+    ce = content_end[part_cyc]
     replay_start = (rng.uniform(0.2, 0.8, n_ses) * ce).astype(np.int64)
     start_pos = np.where(is_replay, replay_start, start_pos)
     end_pos = np.where(is_replay, replay_start + rng.integers(60, 400, n_ses), end_pos)
@@ -389,6 +389,7 @@ def _simulate_chunk(
         }
     )
     night = (all_received - window_start) // 86400
+    events, night = _with_malformed_rows(rng, events, night, first_household)
 
     households_df = pd.DataFrame(
         {
@@ -407,6 +408,31 @@ def _simulate_chunk(
         }
     )
     return {"events": events, "night": night, "households": households_df, "profiles": profiles_df, **truth}
+
+
+# What real exports get wrong now and then; each becomes a quarantined row with this reason.
+MALFORMED = (
+    ("missing_profile_id", "profile_id", ""),
+    ("unknown_event_type", "event_type", "rewind"),
+    ("unparseable_event_ts", "event_ts", "2026-13-45T25:61:00Z"),
+    ("negative_position", "position_seconds", "-42"),
+)
+MALFORMED_RATE = 0.0005
+
+
+def _with_malformed_rows(rng, events: pa.Table, night: np.ndarray, first_household: int):
+    """Extra copies of a few events, each broken in one field (never replacing a real event)."""
+    count = int(events.num_rows * MALFORMED_RATE)
+    if count == 0:
+        return events, night
+    picks = np.sort(rng.choice(events.num_rows, count, replace=False))
+    bad = events.take(pa.array(picks)).cast(pa.schema([(name, pa.string()) for name in events.column_names])).to_pandas()
+    for i, (_, column, value) in enumerate(MALFORMED):
+        bad.loc[bad.index % len(MALFORMED) == i, column] = value
+    bad["event_id"] = [f"bad{first_household:07d}{i:07d}" for i in range(count)]
+    strings = events.cast(pa.schema([(name, pa.string()) for name in events.column_names]))
+    merged = pa.concat_tables([strings, pa.Table.from_pandas(bad, schema=strings.schema, preserve_index=False)])
+    return merged, np.r_[night, night[picks]]
 
 
 def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:

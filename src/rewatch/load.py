@@ -190,6 +190,9 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, 
         if not header:
             raise ExportError(f"{path}: empty file (not even a header); expected columns: {', '.join(columns)}")
         _check_columns(path, header, columns)
+        # DuckDB appends to an existing rejects table: start each file with none.
+        con.execute(f"drop table if exists {relation}_rej_raw")
+        con.execute(f"drop table if exists {relation}_rej_scan")
         con.execute(
             f"""
             create or replace temp table {relation} as

@@ -1,0 +1,69 @@
+"""Small hand-made export nights for loader and contract tests."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rewatch.contract import EVENT_COLUMNS, HOUSEHOLD_COLUMNS, PROFILE_COLUMNS, TITLE_COLUMNS, write_manifest
+
+TITLES = [
+    ["tt1", "Film One", "movie", "", "", "", "5400", "5100", "PG", "true", "2026-01-01"],
+    ["tt2", "Show: S1: E1", "episode", "Show", "1", "1", "1500", "", "TV-14", "false", "2025-06-01"],
+]
+HOUSEHOLDS = [["hh1", "US", "America/New_York"], ["hh2", "JP", "Asia/Tokyo"]]
+PROFILES = [["pr1", "hh1", "Alex", "false"], ["pr2", "hh1", "Kids", "true"], ["pr3", "hh2", "Kim", "false"]]
+
+
+def event(event_id, event_type="heartbeat", ts="2026-03-02T19:00:00Z", position="60", profile="pr1",
+          household="hh1", device="dv1", title="tt1", received="2026-03-02T19:00:05Z"):
+    return [event_id, household, profile, device, "tv", title, event_type, ts, position, received]
+
+
+def _write_csv(path: Path, header, rows, gz=False) -> None:
+    opener = gzip.open if gz else open
+    with opener(path, "wt", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_events(folder: Path, rows: list[list], fmt: str = "csv", name: str = "playback_events") -> str:
+    """Write event rows as one file in `fmt`; returns the file name."""
+    file_name = f"{name}.{fmt}"
+    path = folder / file_name
+    if fmt in ("csv", "csv.gz"):
+        _write_csv(path, EVENT_COLUMNS, rows, gz=fmt.endswith(".gz"))
+    elif fmt == "parquet":
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in EVENT_COLUMNS]
+        table = pa.table({c: pa.array(list(v), pa.string()) for c, v in zip(EVENT_COLUMNS, columns, strict=True)})
+        pq.write_table(table, path)
+    elif fmt in ("ndjson", "ndjson.gz"):
+        opener = gzip.open if fmt.endswith(".gz") else open
+        with opener(path, "wt", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(dict(zip(EVENT_COLUMNS, row, strict=True))) + "\n")
+    else:
+        raise ValueError(fmt)
+    return file_name
+
+
+def write_night(exports: Path, night: dt.date, events: list[list], fmt: str = "csv", titles=TITLES,
+                households=HOUSEHOLDS, profiles=PROFILES, manifest: bool = True) -> Path:
+    """A complete night folder: events in `fmt`, the three snapshots, and the manifest."""
+    folder = exports / night.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = {write_events(folder, events, fmt): len(events)}
+    for name, header, body in (("titles", TITLE_COLUMNS, titles), ("households", HOUSEHOLD_COLUMNS, households),
+                               ("profiles", PROFILE_COLUMNS, profiles)):
+        _write_csv(folder / f"{name}.csv", header, body)
+        rows[f"{name}.csv"] = len(body)
+    if manifest:
+        write_manifest(folder, night, rows)
+    return folder

@@ -1,0 +1,173 @@
+"""Loader: every accepted format, every quarantine reason, exactly-once loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from rewatch.contract import ExportError
+from rewatch.load import load_night, partition_path
+from tests.helpers import event, write_night
+
+NIGHT = dt.date(2026, 3, 2)
+GOOD = [
+    event("e1", "play", "2026-03-02T19:00:00Z", "0"),
+    event("e2", "heartbeat", "2026-03-02T19:01:00Z", "60"),
+    event("e3", "stop", "2026-03-02T19:01:30+00:00", "90"),
+]
+
+
+def _rows(settings, table, night=NIGHT):
+    path = partition_path(settings.raw_dir, table, night)
+    order = "line" if table == "quarantine" else "_line"
+    return duckdb.sql(f"select * from read_parquet('{path}') order by {order}").fetchall()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet", "ndjson", "ndjson.gz"])
+def test_every_accepted_format_loads_the_same_rows(workdir, fmt):
+    write_night(workdir.exports_dir, NIGHT, GOOD, fmt=fmt)
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.status == "loaded"
+    assert result.events_loaded == 3
+    assert result.rows_quarantined == 0
+    rows = duckdb.sql(
+        f"select event_id, event_type, event_ts, position_seconds, _line "
+        f"from read_parquet('{partition_path(workdir.raw_dir, 'playback_events', NIGHT)}') order by event_id"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["e1", "e2", "e3"]
+    assert rows[2][2] == dt.datetime(2026, 3, 2, 19, 1, 30)  # offset normalised to naive UTC
+    assert [r[3] for r in rows] == [0.0, 60.0, 90.0]
+    # CSV lines count the header; other formats number records from 1.
+    assert [r[4] for r in rows] == ([2, 3, 4] if fmt.startswith("csv") else [1, 2, 3])
+
+
+BAD_ROWS = {
+    "missing_event_id": event("", "play"),
+    "missing_household_id": event("b2", household=" "),
+    "missing_profile_id": event("b3", profile=""),
+    "missing_device_id": event("b4", device=""),
+    "missing_title_id": event("b5", title=""),
+    "unknown_event_type": event("b6", "rewind"),
+    "unparseable_event_ts": event("b7", ts="yesterday"),
+    "invalid_position": event("b8", position="NaN"),
+    "negative_position": event("b9", position="-5"),
+    "unparseable_received_at": event("b10", received="soon"),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(BAD_ROWS))
+def test_each_contract_breach_is_quarantined_with_its_reason(workdir, reason):
+    write_night(workdir.exports_dir, NIGHT, [*GOOD, BAD_ROWS[reason]])
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.events_loaded == 3
+    assert result.quarantined_by_reason == {reason: 1}
+    (row,) = _rows(workdir, "quarantine")
+    export_date, file, line, got_reason, record = row
+    assert (export_date, file, line, got_reason) == (NIGHT, "playback_events.csv", 5, reason)
+    assert json.loads(record)["event_type"] == BAD_ROWS[reason][6]
+
+
+def test_timestamps_without_zone_are_quarantined_not_guessed(workdir):
+    write_night(workdir.exports_dir, NIGHT, [*GOOD, event("z1", ts="2026-03-02 19:00:00")])
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.quarantined_by_reason == {"unparseable_event_ts": 1}
+
+
+def test_malformed_csv_record_is_quarantined_and_reconciled(workdir):
+    folder = write_night(workdir.exports_dir, NIGHT, GOOD)
+    path = folder / "playback_events.csv"
+    lines = path.read_text().splitlines()
+    lines.insert(2, "x1,hh1,pr1,dv1,tv,tt1,play,2026-03-02T19:00:00Z,0,2026-03-02T19:00:00Z,EXTRA")
+    path.write_text("\n".join(lines) + "\n")
+    from rewatch.contract import write_manifest
+
+    write_manifest(folder, NIGHT, {"playback_events.csv": 4, "titles.csv": 2, "households.csv": 2, "profiles.csv": 3})
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.events_loaded == 3
+    assert list(result.quarantined_by_reason) == ["malformed_csv_record: too many columns"]
+    assert [r[2] for r in _rows(workdir, "quarantine")] == [3]
+    assert [r[2] for r in _rows(workdir, "playback_events")] == [2, 4, 5]
+
+
+def test_snapshot_rows_are_checked_too(workdir):
+    households = [["hh1", "US", "America/New_York"], ["hh2", "XX", "Mars/Olympus"]]
+    write_night(workdir.exports_dir, NIGHT, GOOD, households=households)
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.quarantined_by_reason == {"invalid_timezone": 1}
+    assert [r[3] for r in _rows(workdir, "households")] == ["hh1"]
+
+
+def test_reloading_the_same_night_is_a_no_op(workdir):
+    write_night(workdir.exports_dir, NIGHT, GOOD)
+    first = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    stamps = {t: partition_path(workdir.raw_dir, t, NIGHT).stat().st_mtime_ns for t in ("playback_events", "ledger")}
+    again = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert (first.status, again.status) == ("loaded", "already_loaded")
+    assert again.events_loaded == first.events_loaded == 3
+    assert {t: partition_path(workdir.raw_dir, t, NIGHT).stat().st_mtime_ns for t in stamps} == stamps
+
+
+def test_a_corrected_redelivery_of_a_night_replaces_it(workdir):
+    write_night(workdir.exports_dir, NIGHT, GOOD)
+    load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    write_night(workdir.exports_dir, NIGHT, GOOD[:2])
+    result = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert result.status == "loaded"
+    assert [r[3] for r in _rows(workdir, "playback_events")] == ["e1", "e2"]
+
+
+def test_a_file_redelivered_in_a_later_night_is_loaded_once(workdir):
+    write_night(workdir.exports_dir, NIGHT, GOOD)
+    write_night(workdir.exports_dir, NIGHT + dt.timedelta(days=1), GOOD)  # byte-identical events file
+    load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    later = load_night(workdir.exports_dir, workdir.raw_dir, NIGHT + dt.timedelta(days=1))
+    assert later.events_loaded == 0
+    assert later.files_skipped_as_redelivered == ["playback_events.csv"]
+    assert _rows(workdir, "playback_events", NIGHT + dt.timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        ("missing_manifest", "_manifest.json: missing"),
+        ("rows", "the manifest says 9 rows but the file holds 3"),
+        ("sha", "does not match the manifest"),
+        ("missing_file", "listed in the manifest but missing"),
+        ("gzip", "unreadable gzip"),
+        ("header", "Expected columns: event_id, household_id"),
+    ],
+)
+def test_a_broken_night_fails_naming_the_file(workdir, breakage, message):
+    fmt = "csv.gz" if breakage == "gzip" else "csv"
+    folder = write_night(workdir.exports_dir, NIGHT, GOOD, fmt=fmt, manifest=breakage != "missing_manifest")
+    events = folder / f"playback_events.{fmt}"
+    manifest_path = folder / "_manifest.json"
+    if breakage in ("rows", "sha", "missing_file", "gzip", "header"):
+        manifest = json.loads(manifest_path.read_text())
+        entry = next(f for f in manifest["files"] if f["path"] == events.name)
+        if breakage == "rows":
+            entry["rows"] = 9
+        elif breakage == "sha":
+            events.write_bytes(events.read_bytes().replace(b"e1", b"e9"))
+        elif breakage == "missing_file":
+            events.unlink()
+        elif breakage == "gzip":
+            data = events.read_bytes()[:-12]
+            events.write_bytes(data)
+            entry["bytes"] = len(data)
+            entry["sha256"] = __import__("hashlib").sha256(data).hexdigest()
+        elif breakage == "header":
+            text = events.read_text().replace("position_seconds", "position")
+            events.write_text(text)
+            entry["bytes"] = events.stat().st_size
+            entry["sha256"] = __import__("hashlib").sha256(events.read_bytes()).hexdigest()
+        manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ExportError) as failure:
+        load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert message in str(failure.value)
+    if breakage != "missing_manifest":
+        assert str(folder) in str(failure.value)
+    assert not partition_path(workdir.raw_dir, "ledger", NIGHT).exists()

@@ -1,0 +1,94 @@
+"""The real DAG through Airflow (dag.test) on generated nights, checked against ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from rewatch.contract import sha256_of
+from rewatch.generate import generate
+from rewatch.orchestrate import run_nights
+
+pytestmark = pytest.mark.slow
+START = dt.date(2026, 3, 2)
+NIGHTS = [START, START + dt.timedelta(days=1)]
+TRUTH_COLUMNS = "household_id, profile_id, device_id, title_id, started_at, ended_at, max_position_seconds, played_seconds, event_count, is_view"
+
+
+def _table(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return sorted(con.execute(sql).fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    result = generate(root / "exports", START, 2, 60, seed=3, truth_dir=root / "truth")
+    return root, result
+
+
+def test_two_nights_end_to_end(pipeline, monkeypatch):
+    root, generated = pipeline
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    published = root / "warehouse" / "rewatch.duckdb"
+
+    outcomes = run_nights(NIGHTS)
+    assert [o.state for o in outcomes] == ["success", "success"]
+    assert outcomes[0].summary["load"]["events_loaded"] > 0
+
+    # The warehouse's sessions are exactly the simulated ones.
+    warehouse_sessions = _table(published, f"select {TRUTH_COLUMNS} from main.fct_viewing_sessions")
+    truth_columns = TRUTH_COLUMNS.replace("started_at", "timezone('UTC', started_at)::timestamp").replace(
+        "ended_at", "timezone('UTC', ended_at)::timestamp"
+    )
+    truth_sessions = _table(published, f"select {truth_columns} from read_parquet('{generated.truth_dir}/sessions/*.parquet')")
+    assert len(warehouse_sessions) == generated.sessions > 100
+    assert warehouse_sessions == truth_sessions
+
+    nights = _table(published, "select night from main.rewatch_runs")
+    assert nights == [(NIGHTS[0],), (NIGHTS[1],)]
+    assert not list((root / "warehouse" / "build").glob("*.duckdb*"))
+    report = json.loads((root / "warehouse" / "reports" / NIGHTS[1].isoformat() / "run.json").read_text())
+    assert report["outcome"] == "published" and report["sessions"] == generated.sessions
+
+    # Re-running a night is idempotent: same published tables.
+    before = {t: _table(published, f"select * from main.{t}") for t in ("fct_viewing_sessions", "dim_profiles")}
+    assert [o.state for o in run_nights([NIGHTS[0]])] == ["success"]
+    after = {t: _table(published, f"select * from main.{t}") for t in before}
+    assert after == before
+
+
+def test_a_bad_night_fails_closed(pipeline, monkeypatch):
+    root, _ = pipeline
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    published = root / "warehouse" / "rewatch.duckdb"
+    if not published.exists():
+        run_nights(NIGHTS)
+    before = sha256_of(published)
+
+    bad = root / "exports" / "2026-03-04"
+    bad.mkdir()
+    good = root / "exports" / NIGHTS[0].isoformat()
+    for f in good.iterdir():
+        if f.name != "_manifest.json":
+            (bad / f.name).write_bytes(f.read_bytes())
+    manifest = json.loads((good / "_manifest.json").read_text())
+    manifest["export_date"] = "2026-03-04"
+    manifest["files"][0]["sha256"] = "0" * 64
+    (bad / "_manifest.json").write_text(json.dumps(manifest))
+
+    (outcome,) = run_nights([dt.date(2026, 3, 4)])
+    assert outcome.state == "failed"
+    assert outcome.failed_task == "load_raw"
+    assert "does not match the manifest" in outcome.error and str(bad) in outcome.error
+    assert sha256_of(published) == before
+    alerts = (root / "warehouse" / "reports" / "alerts.jsonl").read_text().splitlines()
+    assert json.loads(alerts[-1])["night"] == "2026-03-04"
