@@ -44,7 +44,7 @@ test: env
 lint: env
 	$(RUN) ruff check src dags tests
 	$(RUN) ruff format --check src dags tests
-	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros
+	$(RUN) sqlfluff lint dbt_project/models
 
 format: env
 	$(RUN) ruff format src dags tests

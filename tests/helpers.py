@@ -21,8 +21,17 @@ HOUSEHOLDS = [["hh1", "US", "America/New_York"], ["hh2", "JP", "Asia/Tokyo"]]
 PROFILES = [["pr1", "hh1", "Alex", "false"], ["pr2", "hh1", "Kids", "true"], ["pr3", "hh2", "Kim", "false"]]
 
 
-def event(event_id, event_type="heartbeat", ts="2026-03-02T19:00:00Z", position="60", profile="pr1",
-          household="hh1", device="dv1", title="tt1", received="2026-03-02T19:00:05Z"):
+def event(
+    event_id,
+    event_type="heartbeat",
+    ts="2026-03-02T19:00:00Z",
+    position="60",
+    profile="pr1",
+    household="hh1",
+    device="dv1",
+    title="tt1",
+    received="2026-03-02T19:00:05Z",
+):
     return [event_id, household, profile, device, "tv", title, event_type, ts, position, received]
 
 
@@ -54,14 +63,25 @@ def write_events(folder: Path, rows: list[list], fmt: str = "csv", name: str = "
     return file_name
 
 
-def write_night(exports: Path, night: dt.date, events: list[list], fmt: str = "csv", titles=TITLES,
-                households=HOUSEHOLDS, profiles=PROFILES, manifest: bool = True) -> Path:
+def write_night(
+    exports: Path,
+    night: dt.date,
+    events: list[list],
+    fmt: str = "csv",
+    titles=TITLES,
+    households=HOUSEHOLDS,
+    profiles=PROFILES,
+    manifest: bool = True,
+) -> Path:
     """A complete night folder: events in `fmt`, the three snapshots, and the manifest."""
     folder = exports / night.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     rows = {write_events(folder, events, fmt): len(events)}
-    for name, header, body in (("titles", TITLE_COLUMNS, titles), ("households", HOUSEHOLD_COLUMNS, households),
-                               ("profiles", PROFILE_COLUMNS, profiles)):
+    for name, header, body in (
+        ("titles", TITLE_COLUMNS, titles),
+        ("households", HOUSEHOLD_COLUMNS, households),
+        ("profiles", PROFILE_COLUMNS, profiles),
+    ):
         _write_csv(folder / f"{name}.csv", header, body)
         rows[f"{name}.csv"] = len(body)
     if manifest:

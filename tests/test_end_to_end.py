@@ -48,7 +48,9 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     truth_columns = TRUTH_COLUMNS.replace("started_at", "timezone('UTC', started_at)::timestamp").replace(
         "ended_at", "timezone('UTC', ended_at)::timestamp"
     )
-    truth_sessions = _table(published, f"select {truth_columns} from read_parquet('{generated.truth_dir}/sessions/*.parquet')")
+    truth_sessions = _table(
+        published, f"select {truth_columns} from read_parquet('{generated.truth_dir}/sessions/*.parquet')"
+    )
     assert len(warehouse_sessions) == generated.sessions > 100
     assert warehouse_sessions == truth_sessions
 

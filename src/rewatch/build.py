@@ -68,16 +68,22 @@ def dbt_env(settings: Settings, database: Path) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, database: Path, args: list[str], vars_: dict | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    settings: Settings, database: Path, args: list[str], vars_: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run a dbt command against `database` in a child process (isolated memory and crashes)."""
     run_dir = database.parent / f"dbt-{database.stem}"
     cmd = [
         dbt_executable(),
         *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(run_dir / "target"),
-        "--log-path", str(run_dir / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(run_dir / "target"),
+        "--log-path",
+        str(run_dir / "logs"),
     ]
     if vars_:
         cmd += ["--vars", json.dumps(vars_)]
@@ -118,7 +124,9 @@ def build_night(settings: Settings, night: dt.date, full_refresh: bool = False) 
         detail = "\n".join(failures) if failures else tail
         raise BuildError(f"dbt build failed for night {night}; the published warehouse is unchanged.\n{detail}")
     data = json.loads((candidate.parent / f"dbt-{candidate.stem}" / "target" / "run_results.json").read_text())
-    return BuildResult(night=night, candidate_path=candidate, seconds=time.monotonic() - started, nodes=len(data["results"]))
+    return BuildResult(
+        night=night, candidate_path=candidate, seconds=time.monotonic() - started, nodes=len(data["results"])
+    )
 
 
 def publish(settings: Settings, night: dt.date, summary: dict) -> Path:
@@ -128,9 +136,7 @@ def publish(settings: Settings, night: dt.date, summary: dict) -> Path:
         raise FileNotFoundError(f"{candidate}: no built warehouse to publish for night {night}; run the build first")
     con = duckdb.connect(str(candidate))
     try:
-        con.execute(
-            "create table if not exists main.rewatch_runs (night date, published_at timestamp, summary json)"
-        )
+        con.execute("create table if not exists main.rewatch_runs (night date, published_at timestamp, summary json)")
         con.execute("delete from main.rewatch_runs where night = ?", [night])
         con.execute(
             "insert into main.rewatch_runs values (?, cast(now() at time zone 'UTC' as timestamp), ?)",

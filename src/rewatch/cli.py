@@ -17,6 +17,8 @@ from rewatch.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal:
+    console.width = 120  # logs and CI: wide enough for the summary table
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_NIGHTS = 3660
@@ -52,7 +54,9 @@ def generate(
     nights: Annotated[int, typer.Option("--nights", min=1, max=MAX_NIGHTS)] = 7,
     households: Annotated[int, typer.Option("--households", min=1)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
-    truth: Annotated[Path | None, typer.Option("--truth", help="Ground-truth folder (default: <out>_truth beside it).")] = None,
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Ground-truth folder (default: <out>_truth beside it).")
+    ] = None,
     events_format: Annotated[str, typer.Option("--format", help="csv.gz, csv, parquet or ndjson.gz")] = "csv.gz",
 ) -> None:
     """Write deterministic sample exports (and the ground truth of what was simulated)."""
@@ -61,8 +65,16 @@ def generate(
     first = _date(start, "--start")
     began = time.monotonic()
     with console.status("generating...") as status:
-        result = run_generate(out, first, nights, households, seed, truth, events_format,
-                              progress=lambda msg: status.update(f"generating: {msg}"))
+        result = run_generate(
+            out,
+            first,
+            nights,
+            households,
+            seed,
+            truth,
+            events_format,
+            progress=lambda msg: status.update(f"generating: {msg}"),
+        )
     seconds = time.monotonic() - began
     console.print(
         f"wrote {result.nights} nights, {result.households:,} households, {result.events:,} events "
@@ -72,7 +84,13 @@ def generate(
 
 
 def _run(nights: list[dt.date], verbose: bool) -> int:
+    import warnings
+
     from rewatch.orchestrate import run_nights
+
+    if not verbose:
+        # Airflow's own deprecation chatter is not the user's business on a normal run.
+        warnings.filterwarnings("ignore")
 
     settings = get_settings()
     console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")
@@ -131,8 +149,11 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     for report in reports:
         load = report.get("load", {})
         table.add_row(
-            report["night"], report.get("outcome", "?"), f"{load.get('events_loaded', '')}",
-            f"{load.get('rows_quarantined', '')}", f"{report.get('sessions', '')}",
+            report["night"],
+            report.get("outcome", "?"),
+            f"{load.get('events_loaded', '')}",
+            f"{load.get('rows_quarantined', '')}",
+            f"{report.get('sessions', '')}",
             (report.get("error") or "")[:80],
         )
     console.print(table)
@@ -150,7 +171,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
         raise typer.Exit(1)
     con = duckdb.connect(str(path), read_only=True)
     try:
-        nights, = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()
+        (nights,) = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()
         sessions, views, households = con.execute(
             "select count(*), count(*) filter (where is_view), count(distinct household_id) from main.fct_viewing_sessions"
         ).fetchone()
@@ -171,7 +192,9 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
         ).fetchall()
     finally:
         con.close()
-    console.print(f"nights published: {nights}   households: {households:,}   sessions: {sessions:,}   views: {views:,}")
+    console.print(
+        f"nights published: {nights}   households: {households:,}   sessions: {sessions:,}   views: {views:,}"
+    )
     table = Table(title=f"top {top} titles by hours viewed")
     for column in ("title", "starters", "view sessions", "hours viewed", "kids %"):
         table.add_column(column, justify="left" if column == "title" else "right")
@@ -180,7 +203,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     console.print(table)
     console.print(f"published file: {path}")
     console.print(
-        "query it read-only: uv run python -c \"import duckdb; "
+        'query it read-only: uv run python -c "import duckdb; '
         f"print(duckdb.connect('{path}', read_only=True).sql('select * from fct_viewing_sessions limit 5'))\""
     )
 

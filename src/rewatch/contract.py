@@ -119,7 +119,9 @@ class Manifest:
         for entry in self.files:
             if entry.path == f"{table}.csv":
                 return entry
-        raise ExportError(f"{self.folder / MANIFEST_NAME}: no entry for {table}.csv (every night carries a full snapshot)")
+        raise ExportError(
+            f"{self.folder / MANIFEST_NAME}: no entry for {table}.csv (every night carries a full snapshot)"
+        )
 
 
 def sha256_of(path: Path) -> str:
@@ -154,7 +156,9 @@ def read_manifest(folder: Path) -> Manifest:
     try:
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExportError(f"{manifest_path}: not valid JSON ({exc}); ask the exporter to re-deliver the night") from None
+        raise ExportError(
+            f"{manifest_path}: not valid JSON ({exc}); ask the exporter to re-deliver the night"
+        ) from None
     if not isinstance(data, dict):
         raise ExportError(f"{manifest_path}: expected a JSON object")
     missing = [k for k in ("export_date", "schema_version", "files") if k not in data]
@@ -210,7 +214,9 @@ def verify_files(manifest: Manifest) -> None:
             raise ExportError(f"{path}: listed in the manifest but missing")
         size = path.stat().st_size
         if size != entry.bytes:
-            raise ExportError(f"{path}: {size} bytes, the manifest says {entry.bytes}; the file is incomplete or changed")
+            raise ExportError(
+                f"{path}: {size} bytes, the manifest says {entry.bytes}; the file is incomplete or changed"
+            )
         digest = sha256_of(path)
         if digest != entry.sha256:
             raise ExportError(f"{path}: sha256 {digest} does not match the manifest ({entry.sha256})")
@@ -228,7 +234,9 @@ def write_manifest(folder: Path, export_date: dt.date, rows_by_file: dict[str, i
     files = []
     for name in sorted(rows_by_file):
         path = folder / name
-        files.append({"path": name, "rows": rows_by_file[name], "bytes": path.stat().st_size, "sha256": sha256_of(path)})
+        files.append(
+            {"path": name, "rows": rows_by_file[name], "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+        )
     manifest = {"export_date": export_date.isoformat(), "schema_version": SCHEMA_VERSION, "files": files}
     target = folder / MANIFEST_NAME
     tmp = folder / f".{MANIFEST_NAME}.tmp"

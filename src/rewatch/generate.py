@@ -104,12 +104,22 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
                 rows.append(("episode", kids, runtime, credits, s, season, episode))
     catalog = pd.DataFrame(
         rows,
-        columns=["title_type", "is_kids_title", "runtime_seconds", "credits_start_seconds", "series", "season_number", "episode_number"],
+        columns=[
+            "title_type",
+            "is_kids_title",
+            "runtime_seconds",
+            "credits_start_seconds",
+            "series",
+            "season_number",
+            "episode_number",
+        ],
     )
     n = len(catalog)
     catalog["title_id"] = [f"tt{i + 1:05d}" for i in range(n)]
     movie_words = np.array(["Star", "River", "Dragon", "Moon", "Secret", "Winter", "Lost", "Brave", "Little", "Last"])
-    noun_words = np.array(["Kingdom", "Voyage", "Garden", "Heist", "Summer", "Island", "Code", "Friends", "Storm", "Tale"])
+    noun_words = np.array(
+        ["Kingdom", "Voyage", "Garden", "Heist", "Summer", "Island", "Code", "Friends", "Storm", "Tale"]
+    )
     series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3) % 10]}s" for s in range(24)]
     names, series_titles = [], []
     for row in catalog.itertuples():
@@ -118,11 +128,13 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
             series_titles.append(None)
         else:
             series = series_names[int(row.series)]
-            names.append(f"{series}: Season {row.season_number}: Episode {row.episode_number}")
+            names.append(f"{series}: Season {int(row.season_number)}: Episode {int(row.episode_number)}")
             series_titles.append(series)
     catalog["title_name"] = names
     catalog["series_title"] = series_titles
-    catalog["maturity_rating"] = np.where(catalog["is_kids_title"], "TV-Y7", rng.choice(np.array(["PG-13", "TV-14", "R", "TV-MA"]), n))
+    catalog["maturity_rating"] = np.where(
+        catalog["is_kids_title"], "TV-Y7", rng.choice(np.array(["PG-13", "TV-14", "R", "TV-MA"]), n)
+    )
     # Most titles are catalogue; a few premiere during the window (so launch windows mean something).
     age_days = rng.integers(30, 3000, n)
     premieres = rng.random(n) < 0.06
@@ -133,7 +145,9 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
     catalog.loc[n_movies, "title_name"] = "The Unstoppable Summer"
     catalog["popularity"] = 1.0 / np.power(rng.permutation(n) + 1.0, 0.9)
     catalog.loc[n_movies, "popularity"] = catalog["popularity"].max() * 3
-    catalog["content_end_seconds"] = catalog["credits_start_seconds"].fillna(catalog["runtime_seconds"]).astype(np.int64)
+    catalog["content_end_seconds"] = (
+        catalog["credits_start_seconds"].fillna(catalog["runtime_seconds"]).astype(np.int64)
+    )
     for col in ("credits_start_seconds", "season_number", "episode_number"):
         catalog[col] = catalog[col].astype("Int64")
     return catalog
@@ -293,7 +307,9 @@ def _simulate_chunk(
     has_seek = (watch > 400) & (rng.random(n_ses) < 0.15)
     seek_tau = np.where(has_seek, (rng.uniform(0.1, 0.9, n_ses) * watch).astype(np.int64), -1)
     # Forward skips of an intro or a boring bit, or back to re-watch a moment.
-    seek_delta = np.where(has_seek, np.where(rng.random(n_ses) < 0.6, rng.integers(30, 240, n_ses), -rng.integers(20, 120, n_ses)), 0)
+    seek_delta = np.where(
+        has_seek, np.where(rng.random(n_ses) < 0.6, rng.integers(30, 240, n_ses), -rng.integers(20, 120, n_ses)), 0
+    )
     has_stop = rng.random(n_ses) < 0.88
     wall = watch + pause_len
 
@@ -334,7 +350,11 @@ def _simulate_chunk(
     tau = np.where(is_seek, seek_tau[ev_ses], tau)
     tau = np.where(is_stop, watch[ev_ses], tau)
     # A tie on tau keeps this order: play, pause, resume, heartbeat, seek, stop.
-    tie = np.select([kind == EV["play"], kind == EV["pause"], kind == EV["resume"], kind == EV["heartbeat"], kind == EV["seek"]], [0, 1, 2, 3, 4], 5)
+    tie = np.select(
+        [kind == EV["play"], kind == EV["pause"], kind == EV["resume"], kind == EV["heartbeat"], kind == EV["seek"]],
+        [0, 1, 2, 3, 4],
+        5,
+    )
     order = np.lexsort((tie, tau, ev_ses))
     kind, tau, ev_ses = kind[order], tau[order], ev_ses[order]
     after_pause = (tau > pause_tau[ev_ses]) | ((tau == pause_tau[ev_ses]) & (kind != EV["pause"]))
@@ -358,8 +378,20 @@ def _simulate_chunk(
 
     # -- ground truth (computed on the kept sessions only) ----------------------------------------
     truth = _ground_truth(
-        ev_ses[keep_ev], kind[keep_ev], ev_ts[keep_ev], position[keep_ev], ses_keep, part_prof, ses_title, ses_dev,
-        ses_hh, start_pos, catalog, hh_index, prof_global, dev_global,
+        ev_ses[keep_ev],
+        kind[keep_ev],
+        ev_ts[keep_ev],
+        position[keep_ev],
+        ses_keep,
+        part_prof,
+        ses_title,
+        ses_dev,
+        ses_hh,
+        start_pos,
+        catalog,
+        hh_index,
+        prof_global,
+        dev_global,
     )
 
     # -- event table, with re-deliveries ----------------------------------------------------------
@@ -376,7 +408,9 @@ def _simulate_chunk(
     events = pa.table(
         {
             # Fixed width, so that ordering by event_id is ordering by the simulated sequence.
-            "event_id": pc.binary_join_element_wise("ev", pc.utf8_lpad(pa.array(event_seq).cast(pa.string()), 16, "0"), ""),
+            "event_id": pc.binary_join_element_wise(
+                "ev", pc.utf8_lpad(pa.array(event_seq).cast(pa.string()), 16, "0"), ""
+            ),
             "household_id": _ids("hh", hh_index[ses_hh[s]]),
             "profile_id": _ids("pr", prof_global[part_prof[s]]),
             "device_id": _ids("dv", dev_global[ses_dev[s]]),
@@ -398,7 +432,9 @@ def _simulate_chunk(
             "timezone": [TIMEZONES[t][1] for t in tz_index],
         }
     )
-    names = np.where(prof_kids, KIDS_NAMES[prof_rank % len(KIDS_NAMES)], PROFILE_NAMES[(prof_global * 7) % len(PROFILE_NAMES)])
+    names = np.where(
+        prof_kids, KIDS_NAMES[prof_rank % len(KIDS_NAMES)], PROFILE_NAMES[(prof_global * 7) % len(PROFILE_NAMES)]
+    )
     profiles_df = pd.DataFrame(
         {
             "profile_id": [f"pr{i:08d}" for i in prof_global],
@@ -426,7 +462,9 @@ def _with_malformed_rows(rng, events: pa.Table, night: np.ndarray, first_househo
     if count == 0:
         return events, night
     picks = np.sort(rng.choice(events.num_rows, count, replace=False))
-    bad = events.take(pa.array(picks)).cast(pa.schema([(name, pa.string()) for name in events.column_names])).to_pandas()
+    bad = (
+        events.take(pa.array(picks)).cast(pa.schema([(name, pa.string()) for name in events.column_names])).to_pandas()
+    )
     for i, (_, column, value) in enumerate(MALFORMED):
         bad.loc[bad.index % len(MALFORMED) == i, column] = value
     bad["event_id"] = [f"bad{first_household:07d}{i:07d}" for i in range(count)]
@@ -446,7 +484,22 @@ def _iso(epoch_seconds: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"), "Z", "")
 
 
-def _ground_truth(ev_ses, kind, ev_ts, position, ses_keep, ses_prof, ses_title, ses_dev, ses_hh, start_pos, catalog, hh_index, prof_global, dev_global):
+def _ground_truth(
+    ev_ses,
+    kind,
+    ev_ts,
+    position,
+    ses_keep,
+    ses_prof,
+    ses_title,
+    ses_dev,
+    ses_hh,
+    start_pos,
+    catalog,
+    hh_index,
+    prof_global,
+    dev_global,
+):
     """Sessions, cycles and completions by the definitions in docs/metrics.md, in numpy."""
     counted_kinds = np.isin(kind, [EV["play"], EV["heartbeat"], EV["resume"], EV["seek"]])
     same = np.r_[ev_ses[1:] == ev_ses[:-1], False]
@@ -489,9 +542,13 @@ def _ground_truth(ev_ses, kind, ev_ts, position, ses_keep, ses_prof, ses_title, 
     # Cycles: per (profile, title), ordered by (started_at, device_id).
     ce = content_end[ses_title[ses_ids]]
     sessions["content_end_seconds"] = ce
-    sessions = sessions.sort_values(["profile_id", "title_id", "started_at", "device_id"], kind="stable").reset_index(drop=True)
+    sessions = sessions.sort_values(["profile_id", "title_id", "started_at", "device_id"], kind="stable").reset_index(
+        drop=True
+    )
     restart_threshold = np.minimum(300, 0.05 * sessions["content_end_seconds"].to_numpy())
-    group_first = (sessions["profile_id"] != sessions["profile_id"].shift()) | (sessions["title_id"] != sessions["title_id"].shift())
+    group_first = (sessions["profile_id"] != sessions["profile_id"].shift()) | (
+        sessions["title_id"] != sessions["title_id"].shift()
+    )
     prev_max = sessions["max_position_seconds"].shift().to_numpy()
     new_cycle = group_first.to_numpy() | (
         (sessions["start_position_seconds"].to_numpy() < restart_threshold) & (prev_max >= restart_threshold)
@@ -613,21 +670,41 @@ def generate(
     households_df = pd.concat(household_frames, ignore_index=True)
     profiles_df = pd.concat(profile_frames, ignore_index=True)
     titles_df = catalog[
-        ["title_id", "title_name", "title_type", "series_title", "season_number", "episode_number", "runtime_seconds",
-         "credits_start_seconds", "maturity_rating", "is_kids_title", "release_date"]
+        [
+            "title_id",
+            "title_name",
+            "title_type",
+            "series_title",
+            "season_number",
+            "episode_number",
+            "runtime_seconds",
+            "credits_start_seconds",
+            "maturity_rating",
+            "is_kids_title",
+            "release_date",
+        ]
     ]
     for d in night_dates:
         folder = out_dir / d.isoformat()
         titles_df.to_csv(folder / "titles.csv", index=False)
         households_df.to_csv(folder / "households.csv", index=False)
         profiles_df.to_csv(folder / "profiles.csv", index=False)
-        rows[d].update({"titles.csv": len(titles_df), "households.csv": len(households_df), "profiles.csv": len(profiles_df)})
+        rows[d].update(
+            {"titles.csv": len(titles_df), "households.csv": len(households_df), "profiles.csv": len(profiles_df)}
+        )
         write_manifest(folder, d, rows[d])
     titles_df.to_parquet(truth_dir / "titles.parquet", index=False)
     (truth_dir / "README.json").write_text(
         json.dumps(
-            {"start": start.isoformat(), "nights": nights, "households": households, "seed": seed, "events": n_events,
-             "sessions": n_sessions, "columns": list(EVENT_COLUMNS)},
+            {
+                "start": start.isoformat(),
+                "nights": nights,
+                "households": households,
+                "seed": seed,
+                "events": n_events,
+                "sessions": n_sessions,
+                "columns": list(EVENT_COLUMNS),
+            },
             indent=2,
         )
         + "\n"

@@ -49,24 +49,39 @@ EVENT_RULES = (
     ("missing_device_id", "nullif(trim(device_id), '') is null"),
     ("missing_title_id", "nullif(trim(title_id), '') is null"),
     ("unknown_event_type", f"coalesce(lower(trim(event_type)) not in {tuple(EVENT_TYPES)!r}, true)"),
-    ("unparseable_event_ts", f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') "
-                             "or try_cast(trim(event_ts) as timestamptz) is null"),
-    ("invalid_position", "try_cast(trim(position_seconds) as double) is null "
-                         "or isnan(try_cast(trim(position_seconds) as double)) "
-                         "or isinf(try_cast(trim(position_seconds) as double))"),
+    (
+        "unparseable_event_ts",
+        f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') "
+        "or try_cast(trim(event_ts) as timestamptz) is null",
+    ),
+    (
+        "invalid_position",
+        "try_cast(trim(position_seconds) as double) is null "
+        "or isnan(try_cast(trim(position_seconds) as double)) "
+        "or isinf(try_cast(trim(position_seconds) as double))",
+    ),
     ("negative_position", "try_cast(trim(position_seconds) as double) < 0"),
-    ("unparseable_received_at", f"not regexp_full_match(coalesce(trim(received_at), ''), '{ISO_UTC}') "
-                                "or try_cast(trim(received_at) as timestamptz) is null"),
+    (
+        "unparseable_received_at",
+        f"not regexp_full_match(coalesce(trim(received_at), ''), '{ISO_UTC}') "
+        "or try_cast(trim(received_at) as timestamptz) is null",
+    ),
 )
 SNAPSHOT_RULES = {
     "titles": (
         ("missing_title_id", "nullif(trim(title_id), '') is null"),
         ("invalid_title_type", "coalesce(trim(title_type) not in ('movie', 'episode'), true)"),
         ("invalid_runtime", "coalesce(try_cast(trim(runtime_seconds) as integer) <= 0, true)"),
-        ("invalid_credits_start", "nullif(trim(credits_start_seconds), '') is not null and "
-                                  "coalesce(try_cast(trim(credits_start_seconds) as integer) < 0, true)"),
+        (
+            "invalid_credits_start",
+            "nullif(trim(credits_start_seconds), '') is not null and "
+            "coalesce(try_cast(trim(credits_start_seconds) as integer) < 0, true)",
+        ),
         ("invalid_is_kids_title", "try_cast(trim(is_kids_title) as boolean) is null"),
-        ("invalid_release_date", "nullif(trim(release_date), '') is not null and try_cast(trim(release_date) as date) is null"),
+        (
+            "invalid_release_date",
+            "nullif(trim(release_date), '') is not null and try_cast(trim(release_date) as date) is null",
+        ),
     ),
     "households": (
         ("missing_household_id", "nullif(trim(household_id), '') is null"),
@@ -231,9 +246,13 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, 
         )
     elif fmt == "parquet":
         try:
-            described = con.execute(f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null").fetchall()
+            described = con.execute(
+                f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null"
+            ).fetchall()
         except duckdb.Error as exc:
-            raise ExportError(f"{path}: unreadable Parquet ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it") from None
+            raise ExportError(
+                f"{path}: unreadable Parquet ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it"
+            ) from None
         _check_columns(path, [r[0] for r in described], columns)
         casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
         try:
@@ -323,9 +342,13 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
         reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
         result.quarantined_by_reason = {r: n for r, n in reasons}
         result.rows_quarantined = sum(result.quarantined_by_reason.values())
-        _write_partition(con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night))
+        _write_partition(
+            con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night)
+        )
         for table in ("playback_events", *SNAPSHOT_TABLES):
-            _write_partition(con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night))
+            _write_partition(
+                con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
+            )
         # The ledger goes last: its presence is what says the night is loaded.
         _write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
     finally:
@@ -356,7 +379,7 @@ def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult
             """
         )
         con.execute(
-            f"""
+            """
             insert into night_playback_events
             select ?, ?, _line, trim(event_id), trim(household_id), trim(profile_id), trim(device_id),
                    nullif(lower(trim(device_type)), ''), trim(title_id), lower(trim(event_type)),
@@ -393,7 +416,9 @@ def _reconcile(con, path: Path, entry: ManifestFile, rejected: int) -> None:
         )
 
 
-def _ledger(con, night, entry: ManifestFile, loaded: int, quarantined: int, status: str, duplicate_of: str | None) -> None:
+def _ledger(
+    con, night, entry: ManifestFile, loaded: int, quarantined: int, status: str, duplicate_of: str | None
+) -> None:
     con.execute(
         "insert into ledger values (?, ?, ?, ?, ?, ?, ?, ?, cast(now() as timestamp))",
         [night, entry.path, entry.sha256, entry.rows, loaded, quarantined, status, duplicate_of],
@@ -405,7 +430,9 @@ def _load_snapshot(con, manifest: Manifest, table: str, columns: tuple[str, ...]
     path = manifest.resolve(entry)
     night = manifest.export_date
     rejected = _stage_file(con, path, columns, "staged")
-    con.execute(f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged")
+    con.execute(
+        f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged"
+    )
     typed = ", ".join(f'{expr} as "{name}"' for name, expr in SNAPSHOT_TYPES[table].items())
     con.execute(
         f"create or replace temp table night_{table} as "
@@ -429,9 +456,12 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
             f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'playback_events%'"
         ).fetchone()[0]
         result.files_skipped_as_redelivered = [
-            r[0] for r in con.execute(f"select path from read_parquet({ledger}) where status = 'redelivered'").fetchall()
+            r[0]
+            for r in con.execute(f"select path from read_parquet({ledger}) where status = 'redelivered'").fetchall()
         ]
-        reasons = con.execute(f"select reason, count(*) from read_parquet({quarantine}) group by 1 order by 1").fetchall()
+        reasons = con.execute(
+            f"select reason, count(*) from read_parquet({quarantine}) group by 1 order by 1"
+        ).fetchall()
         result.quarantined_by_reason = {r: n for r, n in reasons}
         result.rows_quarantined = sum(result.quarantined_by_reason.values())
     finally:

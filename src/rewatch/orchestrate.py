@@ -99,11 +99,15 @@ def load_dag():
 
 def logical_date_for(night: dt.date) -> dt.datetime:
     """A manual run's data interval is the one that ends at its logical date: D+1 04:00 -> night D."""
-    return dt.datetime.combine(night + dt.timedelta(days=1), dt.time(4, 0), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(night + dt.timedelta(days=1), dt.time(4, 0), tzinfo=dt.UTC)
 
 
-def run_nights(nights: Iterable[dt.date], on_night: Callable[[NightOutcome], None] | None = None,
-               stop_on_failure: bool = True, quiet: bool = True) -> list[NightOutcome]:
+def run_nights(
+    nights: Iterable[dt.date],
+    on_night: Callable[[NightOutcome], None] | None = None,
+    stop_on_failure: bool = True,
+    quiet: bool = True,
+) -> list[NightOutcome]:
     """Run the DAG for each night in order; returns one outcome per night run."""
     prepare_airflow(quiet)
     dag = load_dag()
@@ -133,6 +137,6 @@ def _failed_task(run) -> str | None:
         for ti in run.get_task_instances():
             if str(ti.state) in ("failed", "upstream_failed"):
                 return ti.task_id
-    except Exception:  # noqa: BLE001 - best effort for the message only
+    except Exception:
         return None
     return None

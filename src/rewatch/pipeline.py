@@ -18,7 +18,7 @@ from rewatch.settings import Settings, get_settings
 def night_of(data_interval_start: dt.datetime | dt.date | str) -> dt.date:
     """The export night a run processes: the UTC date its data interval starts on."""
     if isinstance(data_interval_start, dt.datetime):
-        return data_interval_start.astimezone(dt.timezone.utc).date()
+        return data_interval_start.astimezone(dt.UTC).date()
     return parse_date(data_interval_start)
 
 
@@ -68,12 +68,14 @@ def record_failure(night: dt.date, task_id: str, error: str, settings: Settings 
         "night": night.isoformat(),
         "task_id": task_id,
         "error": error,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     alerts = settings.reports_dir / "alerts.jsonl"
     with alerts.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(alert, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    write_report(settings, night, {"night": night.isoformat(), "outcome": "failed", "failed_task": task_id, "error": error})
+    write_report(
+        settings, night, {"night": night.isoformat(), "outcome": "failed", "failed_task": task_id, "error": error}
+    )
     return alerts

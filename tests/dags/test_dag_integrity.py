@@ -86,7 +86,12 @@ def test_dag_file_keeps_heavy_imports_out_of_module_level():
         "print('HEAVY=' + ','.join(heavy))"
     )
     env = {**__import__("os").environ, **airflow_env()}
-    out = subprocess.run([sys.executable, "-c", code, str(DAGS_DIR / "rewatch_nightly.py")], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS_DIR / "rewatch_nightly.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     (line,) = [x for x in out.stdout.splitlines() if x.startswith("HEAVY=")]
     assert line == "HEAVY=", f"imported at DAG parse time: {line[6:]}"

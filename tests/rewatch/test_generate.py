@@ -50,6 +50,9 @@ def test_realistic_population_and_delivery(generated_small):
     assert titles["credits_start_seconds"].isna().any()
 
     events = _events(generated_small)
+    malformed = events["event_id"].str.startswith("bad")
+    assert 0 < malformed.sum() < 0.01 * len(events)  # a few broken rows for the quarantine
+    events = events[~malformed].copy()
     events["night"] = events["filename"].str.extract(r"(\d{4}-\d{2}-\d{2})")[0]
     event_day = events["event_ts"].str[:10]
     late_days = (pd.to_datetime(events["night"]) - pd.to_datetime(event_day)).dt.days

@@ -88,12 +88,9 @@ played_seconds_counted as (
         position_seconds,
         export_date,
         case
-            when next_session_event_at is not null
-                and event_type in (
-                    {%- for event_type in var('rewatch__playing_event_types') %}
-                    '{{ event_type }}'{{ "," if not loop.last }}
-                    {%- endfor %}
-                )
+            when
+                next_session_event_at is not null
+                and event_type in ({{ quoted_list(var('rewatch__playing_event_types')) }})
                 then least(
                     epoch(next_session_event_at - event_at),
                     greatest(next_session_position_seconds - position_seconds, 0)
