@@ -31,14 +31,16 @@ class BuildError(PermanentError):
 
 @dataclass(frozen=True)
 class BuildResult:
-    night: dt.date
+    night: dt.date | None
+    nights: tuple[dt.date, ...]
     candidate_path: Path
     seconds: float
     nodes: int
 
 
-def candidate_path(settings: Settings, night: dt.date) -> Path:
-    return settings.build_dir / f"next-{night.isoformat()}.duckdb"
+def candidate_path(settings: Settings, night: dt.date | None) -> Path:
+    """The file a run builds; `night=None` is the full rebuild."""
+    return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}.duckdb"
 
 
 def _remove_database(path: Path) -> None:
@@ -90,6 +92,16 @@ def run_dbt(
     return subprocess.run(cmd, env=dbt_env(settings, database), capture_output=True, text=True, check=False)
 
 
+def loaded_nights(settings: Settings) -> list[dt.date]:
+    """Nights whose raw load completed (their ledger partition exists)."""
+    folder = settings.raw_dir / "ledger"
+    if not folder.exists():
+        return []
+    return sorted(
+        dt.date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in folder.glob("export_date=*/data.parquet")
+    )
+
+
 def _failures(run_dir: Path) -> list[str]:
     results = run_dir / "target" / "run_results.json"
     if not results.exists():
@@ -103,8 +115,14 @@ def _failures(run_dir: Path) -> list[str]:
     return failed
 
 
-def build_night(settings: Settings, night: dt.date, full_refresh: bool = False) -> BuildResult:
-    """Copy the published file (or start empty) and `dbt build` the next warehouse in it."""
+def build_night(settings: Settings, night: dt.date | None, full_refresh: bool = False) -> BuildResult:
+    """Copy the published file (or start empty) and `dbt build` the next warehouse in it.
+
+    Incremental: only what night `night` changes is recomputed. With `full_refresh`, the file
+    starts empty and every loaded night is processed (`rewatch rebuild`).
+    """
+    if night is None and not full_refresh:
+        raise ValueError("an incremental build needs a night")
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     candidate = candidate_path(settings, night)
     _remove_database(candidate)
@@ -116,7 +134,10 @@ def build_night(settings: Settings, night: dt.date, full_refresh: bool = False) 
     args = ["build", "--fail-fast"]
     if full_refresh:
         args.append("--full-refresh")
-    proc = run_dbt(settings, candidate, args, {"rewatch__run_date": night.isoformat()})
+    nights = loaded_nights(settings) if full_refresh else [night]
+    if not nights:
+        raise BuildError("no loaded nights to build from; run a night first")
+    proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]})
     if proc.returncode != 0:
         failures = _failures(candidate.parent / f"dbt-{candidate.stem}")
         tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
@@ -125,23 +146,32 @@ def build_night(settings: Settings, night: dt.date, full_refresh: bool = False) 
         raise BuildError(f"dbt build failed for night {night}; the published warehouse is unchanged.\n{detail}")
     data = json.loads((candidate.parent / f"dbt-{candidate.stem}" / "target" / "run_results.json").read_text())
     return BuildResult(
-        night=night, candidate_path=candidate, seconds=time.monotonic() - started, nodes=len(data["results"])
+        night=night,
+        nights=tuple(nights),
+        candidate_path=candidate,
+        seconds=time.monotonic() - started,
+        nodes=len(data["results"]),
     )
 
 
-def publish(settings: Settings, night: dt.date, summary: dict) -> Path:
-    """Record the run in the candidate, checkpoint it, and move it over the published file."""
+def publish(settings: Settings, night: dt.date | None, summary: dict, nights: list[dt.date] | None = None) -> Path:
+    """Record the run in the candidate, checkpoint it, and move it over the published file.
+
+    `nights` are the nights the run processed (default: `night`); a rebuild records them all.
+    """
     candidate = candidate_path(settings, night)
     if not candidate.exists():
         raise FileNotFoundError(f"{candidate}: no built warehouse to publish for night {night}; run the build first")
+    nights = nights or [night]
     con = duckdb.connect(str(candidate))
     try:
         con.execute("create table if not exists main.rewatch_runs (night date, published_at timestamp, summary json)")
-        con.execute("delete from main.rewatch_runs where night = ?", [night])
-        con.execute(
-            "insert into main.rewatch_runs values (?, cast(now() at time zone 'UTC' as timestamp), ?)",
-            [night, json.dumps(summary, sort_keys=True, default=str)],
-        )
+        for processed in nights:
+            con.execute("delete from main.rewatch_runs where night = ?", [processed])
+            con.execute(
+                "insert into main.rewatch_runs values (?, cast(now() at time zone 'UTC' as timestamp), ?)",
+                [processed, json.dumps(summary, sort_keys=True, default=str)],
+            )
         con.execute("checkpoint")
     finally:
         con.close()
@@ -151,3 +181,15 @@ def publish(settings: Settings, night: dt.date, summary: dict) -> Path:
     run_dir = candidate.parent / f"dbt-{candidate.stem}"
     shutil.rmtree(run_dir, ignore_errors=True)
     return settings.published_path
+
+
+def rebuild(settings: Settings) -> dict:
+    """Rebuild every table from all loaded raw nights into a fresh file, then publish it."""
+    result = build_night(settings, None, full_refresh=True)
+    summary = {
+        "rebuild": True,
+        "nights": [n.isoformat() for n in result.nights],
+        "dbt_seconds": round(result.seconds, 2),
+    }
+    publish(settings, None, summary, nights=list(result.nights))
+    return summary

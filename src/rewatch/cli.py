@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from rewatch.contract import parse_date
+from rewatch.errors import PermanentError
 from rewatch.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
     console.width = 120  # logs and CI: wide enough for the summary table
@@ -134,6 +135,25 @@ def run(
 ) -> None:
     """Run the nightly DAG through Airflow for one night or a range, one night after another."""
     raise typer.Exit(_run(_nights(date, start, end), verbose))
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild every table from all loaded raw nights (a full refresh), then publish it."""
+    from rewatch.build import rebuild as run_rebuild
+
+    settings = get_settings()
+    began = time.monotonic()
+    try:
+        with console.status("rebuilding from raw..."):
+            summary = run_rebuild(settings)
+    except PermanentError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(
+        f"rebuilt {len(summary['nights'])} nights ({summary['nights'][0]} .. {summary['nights'][-1]}) "
+        f"in {time.monotonic() - began:.0f}s; published {settings.published_path}"
+    )
 
 
 @app.command()

@@ -1,8 +1,61 @@
+-- This run only: the events of the (profile, title) pairs that changed, in sessions.
 with
+
+changes as (
+
+    select * from {{ ref('int_run_changes') }}
+
+),
+
+deliveries as (
+
+    select * from {{ ref('int_playback_events') }}
+
+),
+
+changed_pairs as (
+
+    select distinct
+        profile_id,
+        title_id
+
+    from changes
+
+),
+
+pair_deliveries as (
+
+    select deliveries.*
+    from deliveries
+    inner join changed_pairs
+        on
+            deliveries.profile_id = changed_pairs.profile_id
+            and deliveries.title_id = changed_pairs.title_id
+
+),
+
+-- First delivery wins: the earliest export night, then file and line. Ordering by what was
+-- delivered (not when it was loaded) makes the result independent of the load order.
+first_deliveries as (
+
+    select deliveries.*
+    from deliveries
+    where deliveries.event_id in (select pair_deliveries.event_id from pair_deliveries)
+    qualify row_number() over (
+        partition by deliveries.event_id
+        order by deliveries.export_date, deliveries.source_file, deliveries.source_line
+    ) = 1
+
+),
 
 events as (
 
-    select * from {{ ref('int_playback_events_deduplicated') }}
+    select first_deliveries.*
+    from first_deliveries
+    inner join changed_pairs
+        on
+            first_deliveries.profile_id = changed_pairs.profile_id
+            and first_deliveries.title_id = changed_pairs.title_id
 
 ),
 
@@ -12,9 +65,7 @@ stream_neighbours as (
     select
         *,
         lag(event_at) over stream_order as previous_event_at,
-        lag(event_type) over stream_order as previous_event_type,
-        lead(event_at) over stream_order as next_event_at,
-        lead(position_seconds) over stream_order as next_position_seconds
+        lag(event_type) over stream_order as previous_event_type
 
     from events
 
@@ -51,16 +102,13 @@ sessions_numbered as (
 
 ),
 
-session_keys_assigned as (
+session_neighbours as (
 
     select
         *,
-        first_value(event_id) over (
-            partition by profile_id, device_id, title_id, stream_session_number
-            order by event_at, event_id
-        ) as session_first_event_id,
-        lead(event_at) over session_order as next_session_event_at,
-        lead(position_seconds) over session_order as next_session_position_seconds
+        first_value(event_id) over session_order as session_first_event_id,
+        lead(event_at) over session_order as next_event_at,
+        lead(position_seconds) over session_order as next_position_seconds
 
     from sessions_numbered
 
@@ -89,16 +137,16 @@ played_seconds_counted as (
         export_date,
         case
             when
-                next_session_event_at is not null
+                next_event_at is not null
                 and event_type in ({{ quoted_list(var('rewatch__playing_event_types')) }})
                 then least(
-                    epoch(next_session_event_at - event_at),
-                    greatest(next_session_position_seconds - position_seconds, 0)
+                    epoch(next_event_at - event_at),
+                    greatest(next_position_seconds - position_seconds, 0)
                 )
             else 0
         end as played_seconds
 
-    from session_keys_assigned
+    from session_neighbours
 
 )
 

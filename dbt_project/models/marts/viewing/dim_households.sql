@@ -1,13 +1,13 @@
+-- depends_on: {{ ref('int_run_changes') }}
 with
 
 households as (
 
-    select * from {{ ref('stg_exports__households') }}
+    select * from {{ ref('int_households_current') }}
 
 ),
 
--- Each night carries a full snapshot; the latest night a household appears in describes it.
-latest_snapshots as (
+final as (
 
     select
         household_id,
@@ -17,8 +17,6 @@ latest_snapshots as (
 
     from households
 
-    qualify row_number() over (partition by household_id order by export_date desc) = 1
-
 )
 
-select * from latest_snapshots
+select * from final

@@ -1,12 +1,13 @@
+-- depends_on: {{ ref('int_run_changes') }}
 with
 
 profiles as (
 
-    select * from {{ ref('stg_exports__profiles') }}
+    select * from {{ ref('int_profiles_current') }}
 
 ),
 
-latest_snapshots as (
+final as (
 
     select
         profile_id,
@@ -17,8 +18,6 @@ latest_snapshots as (
 
     from profiles
 
-    qualify row_number() over (partition by profile_id order by export_date desc) = 1
-
 )
 
-select * from latest_snapshots
+select * from final

@@ -6,9 +6,62 @@ titles as (
 
 ),
 
-latest_snapshots as (
+nights as (
+
+    select * from {{ ref('int_nights_processed') }}
+
+),
+
+snapshots as (
 
     select
+        titles.*,
+        md5(
+            cast(
+                [
+                    titles.title_name, titles.title_type, titles.series_title,
+                    cast(titles.season_number as varchar), cast(titles.episode_number as varchar),
+                    cast(titles.runtime_seconds as varchar), cast(titles.credits_start_seconds as varchar),
+                    titles.maturity_rating, cast(titles.is_kids_title as varchar), cast(titles.release_date as varchar)
+                ] as varchar
+            )
+        ) as attributes_hash
+
+    from titles
+    inner join nights
+        on titles.export_date = nights.export_date
+
+),
+
+-- A new version starts on the first night whose snapshot differs from the night before.
+changes_flagged as (
+
+    select
+        *,
+        coalesce(
+            attributes_hash != lag(attributes_hash) over (partition by title_id order by export_date),
+            true
+        ) as is_new_version
+
+    from snapshots
+
+),
+
+versions as (
+
+    select
+        *,
+        lead(export_date) over (partition by title_id order by export_date) as next_version_from
+
+    from changes_flagged
+    where is_new_version
+
+),
+
+final as (
+
+    select
+        md5(title_id || '|' || cast(export_date as varchar)) as title_version_id,
         title_id,
         title_name,
         title_type,
@@ -21,12 +74,12 @@ latest_snapshots as (
         maturity_rating,
         is_kids_title,
         release_date,
-        export_date as last_seen_export_date
+        export_date as valid_from,
+        next_version_from as valid_to,
+        next_version_from is null as is_current
 
-    from titles
-
-    qualify row_number() over (partition by title_id order by export_date desc) = 1
+    from versions
 
 )
 
-select * from latest_snapshots
+select * from final

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+    )
+}}
+
 with
 
 events as (
@@ -8,13 +16,13 @@ events as (
 
 households as (
 
-    select * from {{ ref('dim_households') }}
+    select * from {{ ref('int_households_current') }}
 
 ),
 
 profiles as (
 
-    select * from {{ ref('dim_profiles') }}
+    select * from {{ ref('int_profiles_current') }}
 
 ),
 
@@ -22,7 +30,7 @@ sessions_aggregated as (
 
     select
         session_id,
-        any_value(household_id) as household_id,
+        any_value(household_id order by event_at, event_id) as household_id,
         any_value(profile_id) as profile_id,
         any_value(device_id) as device_id,
         any_value(title_id) as title_id,

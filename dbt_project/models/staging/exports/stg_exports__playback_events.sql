@@ -1,8 +1,9 @@
+-- Only this run's nights: the warehouse keeps every delivery in int_playback_events.
 with
 
 source as (
 
-    select * from {{ source('exports', 'playback_events') }}
+    select * from {{ raw_night_partitions('playback_events') }}
 
 ),
 

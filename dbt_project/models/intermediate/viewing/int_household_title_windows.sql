@@ -1,0 +1,146 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
+    )
+}}
+
+-- Per household, title and launch window: did it view, how many completions, how long.
+-- Windows count local days from the title's release date; `lifetime` has no bounds.
+with
+
+changes as (
+
+    select * from {{ ref('int_run_changes') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_viewing_sessions') }}
+
+),
+
+cycles as (
+
+    select * from {{ ref('fct_watch_cycles') }}
+
+),
+
+titles as (
+
+    select * from {{ ref('int_titles_current') }}
+
+),
+
+changed_household_titles as (
+
+    select distinct
+        household_id,
+        title_id
+
+    from changes
+
+),
+
+windows as (
+
+    {%- for days in var('rewatch__performance_window_days') %}
+    select
+        'd{{ days }}' as window_name,
+        {{ days }} as window_days
+    union all
+    {%- endfor %}
+    select
+        'lifetime' as window_name,
+        null as window_days
+
+),
+
+window_bounds as (
+
+    select
+        titles.title_id,
+        windows.window_name,
+        case when windows.window_days is not null then titles.release_date end as window_start_date,
+        case
+            when windows.window_days is not null then titles.release_date + cast(windows.window_days as integer)
+        end as window_end_date
+
+    from titles
+    cross join windows
+
+),
+
+session_windows as (
+
+    select
+        sessions.household_id,
+        sessions.title_id,
+        window_bounds.window_name,
+        bool_or(sessions.is_view) as has_view,
+        sum(sessions.played_seconds) as played_seconds
+
+    from sessions
+    inner join changed_household_titles
+        on
+            sessions.household_id = changed_household_titles.household_id
+            and sessions.title_id = changed_household_titles.title_id
+    inner join window_bounds
+        on
+            sessions.title_id = window_bounds.title_id
+            and (window_bounds.window_start_date is null or sessions.local_date >= window_bounds.window_start_date)
+            and (window_bounds.window_end_date is null or sessions.local_date < window_bounds.window_end_date)
+
+    group by sessions.household_id, sessions.title_id, window_bounds.window_name
+
+),
+
+completion_windows as (
+
+    select
+        cycles.household_id,
+        cycles.title_id,
+        window_bounds.window_name,
+        count(*) as completions
+
+    from cycles
+    inner join changed_household_titles
+        on
+            cycles.household_id = changed_household_titles.household_id
+            and cycles.title_id = changed_household_titles.title_id
+    inner join window_bounds
+        on
+            cycles.title_id = window_bounds.title_id
+            and (
+                window_bounds.window_start_date is null
+                or cycles.completed_local_date >= window_bounds.window_start_date
+            )
+            and (window_bounds.window_end_date is null or cycles.completed_local_date < window_bounds.window_end_date)
+    where cycles.is_completed
+
+    group by cycles.household_id, cycles.title_id, window_bounds.window_name
+
+),
+
+household_title_windows as (
+
+    select
+        coalesce(session_windows.household_id, completion_windows.household_id) as household_id,
+        coalesce(session_windows.title_id, completion_windows.title_id) as title_id,
+        coalesce(session_windows.window_name, completion_windows.window_name) as window_name,
+        coalesce(session_windows.has_view, false) as has_view,
+        coalesce(completion_windows.completions, 0) as completions,
+        coalesce(session_windows.played_seconds, 0) as played_seconds
+
+    from session_windows
+    full outer join completion_windows
+        on
+            session_windows.household_id = completion_windows.household_id
+            and session_windows.title_id = completion_windows.title_id
+            and session_windows.window_name = completion_windows.window_name
+
+)
+
+select * from household_title_windows

@@ -1,0 +1,81 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+    )
+}}
+
+-- The content each session covered: every counted pair covers
+-- [position, position + played seconds]; overlapping pieces merged per session.
+with
+
+events as (
+
+    select * from {{ ref('int_playback_events_sessionized') }}
+
+),
+
+pieces as (
+
+    select
+        session_id,
+        profile_id,
+        title_id,
+        position_seconds as piece_start_seconds,
+        position_seconds + played_seconds as piece_end_seconds
+
+    from events
+    where played_seconds > 0
+
+),
+
+pieces_ordered as (
+
+    select
+        *,
+        max(piece_end_seconds) over (
+            partition by session_id
+            order by piece_start_seconds, piece_end_seconds
+            rows between unbounded preceding and 1 preceding
+        ) as previous_reach_seconds
+
+    from pieces
+
+),
+
+segments_numbered as (
+
+    select
+        *,
+        sum(
+            case
+                when previous_reach_seconds is null or piece_start_seconds > previous_reach_seconds then 1 else 0
+            end
+        ) over (
+            partition by session_id
+            order by piece_start_seconds, piece_end_seconds
+            rows between unbounded preceding and current row
+        ) as segment_number
+
+    from pieces_ordered
+
+),
+
+segments_merged as (
+
+    select
+        session_id,
+        any_value(profile_id) as profile_id,
+        any_value(title_id) as title_id,
+        segment_number,
+        min(piece_start_seconds) as segment_start_seconds,
+        max(piece_end_seconds) as segment_end_seconds
+
+    from segments_numbered
+
+    group by session_id, segment_number
+
+)
+
+select * from segments_merged

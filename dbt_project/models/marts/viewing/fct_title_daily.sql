@@ -1,0 +1,132 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
+    )
+}}
+
+with
+
+changes as (
+
+    select * from {{ ref('int_run_changes') }}
+
+),
+
+previous_title_dates as (
+
+    select * from {{ ref('int_run_previous_title_dates') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_viewing_sessions') }}
+
+),
+
+cycles as (
+
+    select * from {{ ref('fct_watch_cycles') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('int_profiles_current') }}
+
+),
+
+-- The (title, local date) rows this run touches: those of the changed pairs before the run
+-- and after it.
+title_dates as (
+
+    {{ changed_title_dates('previous_title_dates', 'changes', 'sessions', 'cycles') }}
+
+),
+
+day_sessions as (
+
+    select sessions.*
+    from sessions
+    inner join title_dates
+        on
+            sessions.title_id = title_dates.title_id
+            and sessions.local_date = title_dates.local_date
+
+),
+
+day_completions as (
+
+    select
+        cycles.title_id,
+        cycles.completed_local_date as local_date,
+        count(*) as completions,
+        count(*) filter (where coalesce(profiles.is_kids_profile, false)) as kids_completions
+
+    from cycles
+    inner join title_dates
+        on
+            cycles.title_id = title_dates.title_id
+            and cycles.completed_local_date = title_dates.local_date
+    left join profiles
+        on cycles.profile_id = profiles.profile_id
+    where cycles.is_completed
+
+    group by cycles.title_id, cycles.completed_local_date
+
+),
+
+day_viewing as (
+
+    select
+        title_id,
+        local_date,
+        count(distinct household_id) filter (where is_view) as starters,
+        count(*) as sessions,
+        count(*) filter (where is_view) as views,
+        sum(played_seconds) / 3600.0 as hours_viewed,
+        count(*) filter (where is_kids_profile) as kids_sessions,
+        coalesce(sum(played_seconds) filter (where is_kids_profile), 0) / 3600.0 as kids_hours_viewed,
+        {{ daypart_session_counts('daypart') }}
+
+    from day_sessions
+
+    group by title_id, local_date
+
+),
+
+title_daily as (
+
+    select
+        title_dates.title_id,
+        title_dates.local_date,
+        coalesce(day_viewing.starters, 0) as starters,
+        coalesce(day_viewing.sessions, 0) as sessions,
+        coalesce(day_viewing.views, 0) as views,
+        coalesce(day_viewing.hours_viewed, 0) as hours_viewed,
+        coalesce(day_completions.completions, 0) as completions,
+        coalesce(day_viewing.kids_sessions, 0) as kids_sessions,
+        coalesce(day_viewing.sessions, 0) - coalesce(day_viewing.kids_sessions, 0) as non_kids_sessions,
+        coalesce(day_viewing.kids_hours_viewed, 0) as kids_hours_viewed,
+        coalesce(day_viewing.hours_viewed, 0) - coalesce(day_viewing.kids_hours_viewed, 0) as non_kids_hours_viewed,
+        coalesce(day_completions.kids_completions, 0) as kids_completions,
+        coalesce(day_completions.completions, 0)
+        - coalesce(day_completions.kids_completions, 0) as non_kids_completions,
+        {{ daypart_session_columns('day_viewing') }}
+
+    from title_dates
+    left join day_viewing
+        on
+            title_dates.title_id = day_viewing.title_id
+            and title_dates.local_date = day_viewing.local_date
+    left join day_completions
+        on
+            title_dates.title_id = day_completions.title_id
+            and title_dates.local_date = day_completions.local_date
+    where day_viewing.title_id is not null or day_completions.title_id is not null
+
+)
+
+select * from title_daily

@@ -1,0 +1,241 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+    )
+}}
+
+with
+
+changes as (
+
+    select * from {{ ref('int_run_changes') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_viewing_sessions') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('int_viewing_segments_merged') }}
+
+),
+
+titles as (
+
+    select * from {{ ref('int_titles_current') }}
+
+),
+
+households as (
+
+    select * from {{ ref('int_households_current') }}
+
+),
+
+changed_pairs as (
+
+    select distinct
+        profile_id,
+        title_id
+
+    from changes
+
+),
+
+-- Titles missing from the catalog have no content end, so their sessions form no cycles.
+pair_sessions as (
+
+    select
+        sessions.*,
+        titles.content_end_seconds,
+        least(
+            {{ var('rewatch__restart_max_seconds') }},
+            {{ var('rewatch__restart_content_share') }} * titles.content_end_seconds
+        ) as restart_threshold_seconds
+
+    from sessions
+    inner join changed_pairs
+        on
+            sessions.profile_id = changed_pairs.profile_id
+            and sessions.title_id = changed_pairs.title_id
+    inner join titles
+        on sessions.title_id = titles.title_id
+
+),
+
+cycle_starts_flagged as (
+
+    select
+        *,
+        lag(max_position_seconds) over pair_order is null
+        or (
+            start_position_seconds < restart_threshold_seconds
+            and lag(max_position_seconds) over pair_order >= restart_threshold_seconds
+        ) as is_cycle_start
+
+    from pair_sessions
+
+    window pair_order as (
+        partition by profile_id, title_id
+        order by started_at, device_id, session_id
+    )
+
+),
+
+cycles_numbered as (
+
+    select
+        *,
+        sum(case when is_cycle_start then 1 else 0 end) over (
+            partition by profile_id, title_id
+            order by started_at, device_id, session_id
+            rows between unbounded preceding and current row
+        ) as cycle_number
+
+    from cycle_starts_flagged
+
+),
+
+cycle_sessions as (
+
+    select
+        *,
+        md5(
+            'cycle|' || profile_id || '|' || title_id || '|'
+            || first_value(session_id) over (
+                partition by profile_id, title_id, cycle_number
+                order by started_at, device_id, session_id
+            )
+        ) as cycle_id
+
+    from cycles_numbered
+
+),
+
+-- Coverage: the union of the cycle's session segments, clipped to [0, content end].
+cycle_pieces as (
+
+    select
+        cycle_sessions.cycle_id,
+        greatest(segments.segment_start_seconds, 0) as piece_start_seconds,
+        least(segments.segment_end_seconds, cycle_sessions.content_end_seconds) as piece_end_seconds
+
+    from cycle_sessions
+    inner join segments
+        on cycle_sessions.session_id = segments.session_id
+
+),
+
+cycle_pieces_ordered as (
+
+    select
+        *,
+        max(piece_end_seconds) over (
+            partition by cycle_id
+            order by piece_start_seconds, piece_end_seconds
+            rows between unbounded preceding and 1 preceding
+        ) as previous_reach_seconds
+
+    from cycle_pieces
+    where piece_end_seconds > piece_start_seconds
+
+),
+
+cycle_coverage as (
+
+    select
+        cycle_id,
+        sum(
+            greatest(
+                piece_end_seconds
+                - greatest(piece_start_seconds, coalesce(previous_reach_seconds, piece_start_seconds)),
+                0
+            )
+        ) as coverage_seconds
+
+    from cycle_pieces_ordered
+
+    group by cycle_id
+
+),
+
+cycles_aggregated as (
+
+    select
+        cycle_id,
+        any_value(household_id order by started_at, device_id, session_id) as household_id,
+        any_value(profile_id) as profile_id,
+        any_value(title_id) as title_id,
+        any_value(cycle_number) as cycle_number,
+        min(started_at) as started_at,
+        count(*) as session_count,
+        sum(played_seconds) as played_seconds,
+        any_value(content_end_seconds) as content_end_seconds,
+        min(ended_at) filter (
+            where max_position_seconds >= {{ var('rewatch__completion_position_share') }} * content_end_seconds
+        ) as reached_end_at
+
+    from cycle_sessions
+
+    group by cycle_id
+
+),
+
+cycles_completed as (
+
+    select
+        cycles_aggregated.cycle_id,
+        cycles_aggregated.household_id,
+        cycles_aggregated.profile_id,
+        cycles_aggregated.title_id,
+        cycles_aggregated.cycle_number,
+        cycles_aggregated.started_at,
+        cycles_aggregated.session_count,
+        cycles_aggregated.played_seconds,
+        coalesce(cycle_coverage.coverage_seconds, 0) as coverage_seconds,
+        cycles_aggregated.content_end_seconds,
+        coalesce(cycle_coverage.coverage_seconds, 0)
+        >= {{ var('rewatch__completion_coverage_share') }} * cycles_aggregated.content_end_seconds as is_completed,
+        cycles_aggregated.reached_end_at
+
+    from cycles_aggregated
+    left join cycle_coverage
+        on cycles_aggregated.cycle_id = cycle_coverage.cycle_id
+
+),
+
+cycles_final as (
+
+    select
+        cycles_completed.cycle_id,
+        cycles_completed.household_id,
+        cycles_completed.profile_id,
+        cycles_completed.title_id,
+        cycles_completed.cycle_number,
+        cycles_completed.started_at,
+        case when cycles_completed.is_completed then cycles_completed.reached_end_at end as completed_at,
+        case
+            when cycles_completed.is_completed
+                then cast(
+                    {{ utc_to_local('cycles_completed.reached_end_at', 'households.timezone_name') }} as date
+                )
+        end as completed_local_date,
+        cycles_completed.session_count,
+        cycles_completed.played_seconds,
+        cycles_completed.coverage_seconds,
+        cycles_completed.content_end_seconds,
+        cycles_completed.is_completed
+
+    from cycles_completed
+    left join households
+        on cycles_completed.household_id = households.household_id
+
+)
+
+select * from cycles_final

@@ -1,0 +1,50 @@
+with
+
+household_title_windows as (
+
+    select * from {{ ref('int_household_title_windows') }}
+
+),
+
+titles as (
+
+    select * from {{ ref('int_titles_current') }}
+
+),
+
+title_windows as (
+
+    select
+        title_id,
+        window_name,
+        count(*) filter (where has_view) as starters,
+        count(*) filter (where completions >= 1) as completers,
+        count(*) filter (where completions >= 2) as repeat_households,
+        sum(played_seconds) / 3600.0 as hours_viewed
+
+    from household_title_windows
+
+    group by title_id, window_name
+
+),
+
+performance as (
+
+    select
+        title_windows.title_id,
+        title_windows.window_name,
+        title_windows.starters,
+        title_windows.completers,
+        title_windows.repeat_households,
+        title_windows.completers / nullif(title_windows.starters, 0) as completion_rate,
+        title_windows.repeat_households / nullif(title_windows.completers, 0) as repeat_rate,
+        title_windows.hours_viewed,
+        title_windows.hours_viewed / nullif(titles.runtime_seconds / 3600.0, 0) as views
+
+    from title_windows
+    left join titles
+        on title_windows.title_id = titles.title_id
+
+)
+
+select * from performance
