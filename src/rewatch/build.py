@@ -110,8 +110,8 @@ def _failures(run_dir: Path) -> list[str]:
     failed = []
     for result in data.get("results", []):
         if result.get("status") in ("error", "fail", "runtime error"):
-            message = (result.get("message") or "").strip().splitlines()
-            failed.append(f"{result.get('unique_id')}: {result.get('status')}: {message[0] if message else ''}")
+            message = " ".join(line.strip() for line in (result.get("message") or "").strip().splitlines()[:8])
+            failed.append(f"{result.get('unique_id')}: {result.get('status')}: {message}")
     return failed
 
 
@@ -131,7 +131,8 @@ def build_night(settings: Settings, night: dt.date | None, full_refresh: bool = 
         shutil.copyfile(settings.published_path, tmp)
         os.replace(tmp, candidate)
     started = time.monotonic()
-    args = ["build", "--fail-fast"]
+    # Unit tests check the models' code, not the night's data: `make test` runs them.
+    args = ["build", "--fail-fast", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     nights = loaded_nights(settings) if full_refresh else [night]

@@ -19,7 +19,7 @@ from rewatch.settings import get_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
-    console.width = 120  # logs and CI: wide enough for the summary table
+    console.width = 150  # logs and CI: wide enough for the summary table
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_NIGHTS = 3660
@@ -181,51 +181,47 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
 
 @app.command()
 def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
-    """Summarise the published warehouse: totals and the top titles by hours viewed."""
-    import duckdb
+    """Summarise the published warehouse: totals and the top titles (starters, completers, repeats)."""
+    from rewatch.report import warehouse_summary
 
     settings = get_settings()
     path = settings.published_path
     if not path.exists():
         err.print(f"{path}: nothing published yet; run `rewatch run` first")
         raise typer.Exit(1)
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        (nights,) = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()
-        sessions, views, households = con.execute(
-            "select count(*), count(*) filter (where is_view), count(distinct household_id) from main.fct_viewing_sessions"
-        ).fetchone()
-        rows = con.execute(
-            """
-            select coalesce(titles.title_name, sessions.title_id) as title,
-                   count(distinct sessions.household_id) filter (where sessions.is_view) as starters,
-                   count(*) filter (where sessions.is_view) as view_sessions,
-                   round(sum(sessions.played_seconds) / 3600, 1) as hours_viewed,
-                   round(avg(case when sessions.is_kids_profile then 1.0 else 0.0 end) * 100) as kids_share
-            from main.fct_viewing_sessions as sessions
-            left join main.dim_titles as titles on sessions.title_id = titles.title_id
-            group by all
-            order by hours_viewed desc, title
-            limit ?
-            """,
-            [top],
-        ).fetchall()
-    finally:
-        con.close()
+    totals, rows = warehouse_summary(path, top)
     console.print(
-        f"nights published: {nights}   households: {households:,}   sessions: {sessions:,}   views: {views:,}"
+        f"nights published: {totals['nights']}   households: {totals['households']:,}   "
+        f"sessions: {totals['sessions']:,}   views: {totals['views']:,}   completions: {totals['completions']:,}   "
+        f"rewatches: {totals['rewatches']:,}   repeat households (household x title): {totals['repeat_households']:,}"
     )
-    table = Table(title=f"top {top} titles by hours viewed")
-    for column in ("title", "starters", "view sessions", "hours viewed", "kids %"):
-        table.add_column(column, justify="left" if column == "title" else "right")
-    for title, starters, view_sessions, hours, kids in rows:
-        table.add_row(title, f"{starters:,}", f"{view_sessions:,}", f"{hours:,}", f"{kids:.0f}")
+    table = Table(title=f"top {top} titles by starters (lifetime)")
+    headers = ("title", "starters", "completers", "completion", "repeat hh", "repeat rate", "hours", "views")
+    for column in (*headers, "kids", "top daypart"):
+        table.add_column(column, justify="left" if column in ("title", "top daypart") else "right")
+    for row in rows:
+        table.add_row(
+            row["title"],
+            f"{row['starters']:,}",
+            f"{row['completers']:,}",
+            _pct(row["completion_rate"]),
+            f"{row['repeat_households']:,}",
+            _pct(row["repeat_rate"]),
+            f"{row['hours_viewed']:,.0f}",
+            "" if row["views"] is None else f"{row['views']:,.0f}",
+            _pct(row["kids_share"]),
+            row["top_daypart"] or "",
+        )
     console.print(table)
     console.print(f"published file: {path}")
     console.print(
         'query it read-only: uv run python -c "import duckdb; '
-        f"print(duckdb.connect('{path}', read_only=True).sql('select * from fct_viewing_sessions limit 5'))\""
+        f"print(duckdb.connect('{path}', read_only=True).sql('select * from rpt_title_performance limit 5'))\""
     )
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -120,7 +120,7 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
     noun_words = np.array(
         ["Kingdom", "Voyage", "Garden", "Heist", "Summer", "Island", "Code", "Friends", "Storm", "Tale"]
     )
-    series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3) % 10]}s" for s in range(24)]
+    series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3) % 10].rstrip('s')}s" for s in range(24)]
     names, series_titles = [], []
     for row in catalog.itertuples():
         if row.title_type == "movie":

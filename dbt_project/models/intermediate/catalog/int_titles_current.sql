@@ -15,7 +15,11 @@ nights as (
 -- Each processed night carries a full catalog: the latest night that lists a title describes it.
 latest_snapshots as (
 
-    select titles.*
+    select
+        titles.*,
+        -- Where the content ends: the credits, or the runtime when the catalog has no credits.
+        coalesce(titles.credits_start_seconds, titles.runtime_seconds) as content_end_seconds
+
     from titles
     inner join nights
         on titles.export_date = nights.export_date

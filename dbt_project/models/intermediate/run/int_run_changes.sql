@@ -1,7 +1,10 @@
 {#- What this run must recompute, captured before any incremental model changes: dbt runs
     this first because every incremental model depends on it, and it reads the warehouse's
     previous state by name (previous_relation), not by ref. -#}
-{%- set previous_events = previous_relation('intermediate', 'int_playback_events') -%}
+-- depends_on: {{ ref('int_titles_current') }}
+-- depends_on: {{ ref('int_households_current') }}
+-- depends_on: {{ ref('int_profiles_current') }}
+{% set previous_events = previous_relation('intermediate', 'int_playback_events') -%}
 {%- set previous_sessions = previous_relation('main', 'fct_viewing_sessions') -%}
 {%- set previous_titles = previous_relation('intermediate', 'int_titles_current') -%}
 {%- set previous_households = previous_relation('intermediate', 'int_households_current') -%}

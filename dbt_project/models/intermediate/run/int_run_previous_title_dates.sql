@@ -1,6 +1,7 @@
 {#- The (title, local date) rows of fct_title_daily that this run's changes touch as they were
     before the run: deleted and recomputed together with the new ones. -#}
-{%- set previous_sessions = previous_relation('main', 'fct_viewing_sessions') -%}
+-- depends_on: {{ ref('int_run_changes') }}
+{% set previous_sessions = previous_relation('main', 'fct_viewing_sessions') -%}
 {%- set previous_cycles = previous_relation('main', 'fct_watch_cycles') -%}
 
 with
@@ -65,7 +66,6 @@ title_dates as (
 
 {% else %}
 
--- depends_on: {{ ref('int_run_changes') }}
 title_dates as (
 
     select

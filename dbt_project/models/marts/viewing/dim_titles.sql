@@ -70,7 +70,7 @@ final as (
         episode_number,
         runtime_seconds,
         credits_start_seconds,
-        content_end_seconds,
+        coalesce(credits_start_seconds, runtime_seconds) as content_end_seconds,
         maturity_rating,
         is_kids_title,
         release_date,

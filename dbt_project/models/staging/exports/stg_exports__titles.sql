@@ -17,7 +17,6 @@ renamed as (
         episode_number,
         runtime_seconds,
         credits_start_seconds,
-        coalesce(credits_start_seconds, runtime_seconds) as content_end_seconds,
         maturity_rating,
         is_kids_title,
         release_date,

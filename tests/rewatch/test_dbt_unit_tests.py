@@ -1,0 +1,69 @@
+"""dbt's unit tests (dbt_project/models/_unit_tests.yml): one per metric rule, run for real."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+
+from rewatch import pipeline
+from rewatch.build import run_dbt
+from rewatch.settings import get_settings
+
+pytestmark = pytest.mark.slow
+RULES = {
+    "session_gap_of_exactly_30_minutes_continues_31_splits",
+    "session_stop_then_play_starts_a_new_session",
+    "session_pause_inside_counts_no_playback",
+    "session_seek_counts_time_not_the_jump",
+    "session_late_event_merges_two_sessions",
+    "session_duplicate_event_id_first_delivery_wins",
+    "cycle_seek_to_the_end_is_not_finishing",
+    "cycle_resume_on_another_device_continues_and_completes",
+    "cycle_restart_after_completion_starts_a_new_cycle",
+    "cycle_scene_replay_after_completion_continues_the_cycle",
+    "cycle_sampling_then_starting_again_is_one_cycle",
+    "cycle_title_missing_from_the_catalog_has_no_cycles",
+    "titles_content_end_is_credits_or_runtime",
+    "rewatches_count_completions_beyond_the_first_over_all_profiles",
+}
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(generated_small, tmp_path_factory):
+    """A warehouse built from one generated night: dbt's unit tests read its column types."""
+    root = tmp_path_factory.mktemp("unit")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    night = dt.date(2026, 3, 2)
+    settings = get_settings()
+    pipeline.publish(night, pipeline.load(night, settings), pipeline.build(night, settings), settings)
+    yield settings
+    mp.undo()
+
+
+def _unit_results(settings, extra_vars: dict) -> dict[str, str]:
+    database = settings.build_dir / "unit.duckdb"
+    shutil.copyfile(settings.published_path, database)
+    proc = run_dbt(
+        settings, database, ["test", "--select", "test_type:unit"], {"rewatch__nights": ["2026-03-02"], **extra_vars}
+    )
+    results = json.loads((database.parent / f"dbt-{database.stem}" / "target" / "run_results.json").read_text())
+    statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]}
+    assert statuses, proc.stdout[-3000:]
+    return statuses
+
+
+def test_every_rule_has_a_passing_unit_test(built_warehouse):
+    statuses = _unit_results(built_warehouse, {})
+    assert set(statuses) >= RULES
+    assert {name: status for name, status in statuses.items() if status != "pass"} == {}
+
+
+def test_unit_tests_catch_a_changed_rule(built_warehouse):
+    # The same tests, with the session gap shortened to 29 minutes: the gap rule must fail.
+    statuses = _unit_results(built_warehouse, {"rewatch__session_gap_minutes": 29})
+    assert statuses["session_gap_of_exactly_30_minutes_continues_31_splits"] == "fail"
