@@ -1,27 +1,39 @@
-{#- The (title, local date) pairs fct_title_daily recomputes: the previous ones of this run's
-    changed pairs, and their sessions' and completions' dates now. -#}
-{% macro changed_title_dates(previous_title_dates, changes, sessions, cycles) -%}
-    select title_id, local_date from {{ previous_title_dates }}
+{#- The (title, local date) pairs of the sessions and completions a run recomputes, in the
+    given sessions and cycles relations (before the run, or after it). -#}
+{% macro changed_title_dates(changes, changed_pairs, sessions, cycles) -%}
+    select
+        sessions.title_id,
+        sessions.local_date
+    from {{ sessions }} as sessions
+    inner join {{ changes }} as changes
+        on
+            sessions.profile_id = changes.profile_id
+            and sessions.device_id = changes.device_id
+            and sessions.title_id = changes.title_id
+            and sessions.started_at >= changes.recompute_from
+
     union
-    select {{ sessions }}.title_id, {{ sessions }}.local_date
-    from {{ sessions }}
-    where ({{ sessions }}.profile_id, {{ sessions }}.title_id) in (
-        select {{ changes }}.profile_id, {{ changes }}.title_id from {{ changes }}
-    )
-    union
-    select {{ cycles }}.title_id, {{ cycles }}.completed_local_date
-    from {{ cycles }}
-    where
-        {{ cycles }}.is_completed
-        and ({{ cycles }}.profile_id, {{ cycles }}.title_id) in (
-            select {{ changes }}.profile_id, {{ changes }}.title_id from {{ changes }}
-        )
+
+    select
+        cycles.title_id,
+        cycles.completed_local_date as local_date
+    from {{ cycles }} as cycles
+    inner join {{ changed_pairs }} as changed_pairs
+        on
+            cycles.profile_id = changed_pairs.profile_id
+            and cycles.title_id = changed_pairs.title_id
+            and cycles.started_at >= changed_pairs.cycles_from
+    where cycles.is_completed
 {%- endmacro %}
 
-{% macro delete_title_dates(previous_title_dates, changes, sessions, cycles) -%}
+{% macro delete_title_dates(previous_title_dates, changes, changed_pairs, sessions, cycles) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where (title_id, local_date) in ({{ changed_title_dates(previous_title_dates, changes, sessions, cycles) }})
+        where (title_id, local_date) in (
+            select title_id, local_date from {{ previous_title_dates }}
+            union
+            {{ changed_title_dates(changes, changed_pairs, sessions, cycles) }}
+        )
     {%- else -%}
         select 1
     {%- endif -%}

@@ -18,7 +18,9 @@ night_deliveries as (
         event_id,
         household_id,
         profile_id,
-        title_id
+        device_id,
+        title_id,
+        event_at
 
     from {{ ref('stg_exports__playback_events') }}
 
@@ -51,7 +53,9 @@ replaced_deliveries as (
         event_id,
         household_id,
         profile_id,
-        title_id
+        device_id,
+        title_id,
+        event_at
 
     from {{ previous_events }}
     where export_date in ({{ run_nights() }})
@@ -72,7 +76,9 @@ same_event_deliveries as (
     select
         previous_events.household_id,
         previous_events.profile_id,
-        previous_events.title_id
+        previous_events.device_id,
+        previous_events.title_id,
+        previous_events.event_at
 
     from {{ previous_events }} as previous_events
     where previous_events.event_id in (select touched_deliveries.event_id from touched_deliveries)
@@ -120,7 +126,9 @@ dimension_changes as (
     select
         previous_sessions.household_id,
         previous_sessions.profile_id,
-        previous_sessions.title_id
+        previous_sessions.device_id,
+        previous_sessions.title_id,
+        cast('-infinity' as timestamp) as event_at
 
     from {{ previous_sessions }} as previous_sessions
     where
@@ -130,29 +138,79 @@ dimension_changes as (
 
 ),
 
+changed_events as (
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        event_at
+    from touched_deliveries
+
+    union all
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        event_at
+    from same_event_deliveries
+
+    union all
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        event_at
+    from dimension_changes
+
+),
+
+stream_changes as (
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        min(event_at) as changed_from
+
+    from changed_events
+
+    group by household_id, profile_id, device_id, title_id
+
+),
+
+-- A change can extend the session before it (a late event within 30 minutes of its end, a
+-- removed stop): recompute each stream from the start of the last session starting at or
+-- before its earliest change. Sessions starting earlier end before that and cannot change.
 changed as (
 
     select
-        household_id,
-        profile_id,
-        title_id
-    from touched_deliveries
+        stream_changes.household_id,
+        stream_changes.profile_id,
+        stream_changes.device_id,
+        stream_changes.title_id,
+        coalesce(max(previous_sessions.started_at), stream_changes.changed_from) as recompute_from
 
-    union
+    from stream_changes
+    left join {{ previous_sessions }} as previous_sessions
+        on
+            stream_changes.profile_id = previous_sessions.profile_id
+            and stream_changes.device_id = previous_sessions.device_id
+            and stream_changes.title_id = previous_sessions.title_id
+            and previous_sessions.started_at <= stream_changes.changed_from
 
-    select
-        household_id,
-        profile_id,
-        title_id
-    from same_event_deliveries
-
-    union
-
-    select
-        household_id,
-        profile_id,
-        title_id
-    from dimension_changes
+    group by
+        stream_changes.household_id,
+        stream_changes.profile_id,
+        stream_changes.device_id,
+        stream_changes.title_id,
+        stream_changes.changed_from
 
 ),
 
@@ -164,7 +222,9 @@ changed as (
     select distinct
         household_id,
         profile_id,
-        title_id
+        device_id,
+        title_id,
+        cast('-infinity' as timestamp) as recompute_from
 
     from night_deliveries
 
@@ -172,16 +232,18 @@ changed as (
 
 {% endif %}
 
--- The household of a (profile, title) comes from its events; keep every one seen.
-changed_keys as (
+-- One recompute point per stream (a stream's events may name more than one household).
+changed_streams as (
 
-    select distinct
+    select
         household_id,
         profile_id,
-        title_id
+        device_id,
+        title_id,
+        min(recompute_from) over (partition by profile_id, device_id, title_id) as recompute_from
 
     from changed
 
 )
 
-select * from changed_keys
+select distinct * from changed_streams

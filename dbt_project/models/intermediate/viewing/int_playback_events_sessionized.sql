@@ -1,4 +1,4 @@
--- This run only: the events of the (profile, title) pairs that changed, in sessions.
+-- This run only: the events of the changed streams from their recompute points, in sessions.
 with
 
 changes as (
@@ -13,24 +13,28 @@ deliveries as (
 
 ),
 
-changed_pairs as (
+changed_streams as (
 
     select distinct
         profile_id,
-        title_id
+        device_id,
+        title_id,
+        recompute_from
 
     from changes
 
 ),
 
-pair_deliveries as (
+stream_deliveries as (
 
     select deliveries.*
     from deliveries
-    inner join changed_pairs
+    inner join changed_streams
         on
-            deliveries.profile_id = changed_pairs.profile_id
-            and deliveries.title_id = changed_pairs.title_id
+            deliveries.profile_id = changed_streams.profile_id
+            and deliveries.device_id = changed_streams.device_id
+            and deliveries.title_id = changed_streams.title_id
+            and deliveries.event_at >= changed_streams.recompute_from
 
 ),
 
@@ -40,7 +44,7 @@ first_deliveries as (
 
     select deliveries.*
     from deliveries
-    where deliveries.event_id in (select pair_deliveries.event_id from pair_deliveries)
+    where deliveries.event_id in (select stream_deliveries.event_id from stream_deliveries)
     qualify row_number() over (
         partition by deliveries.event_id
         order by deliveries.export_date, deliveries.source_file, deliveries.source_line
@@ -52,10 +56,12 @@ events as (
 
     select first_deliveries.*
     from first_deliveries
-    inner join changed_pairs
+    inner join changed_streams
         on
-            first_deliveries.profile_id = changed_pairs.profile_id
-            and first_deliveries.title_id = changed_pairs.title_id
+            first_deliveries.profile_id = changed_streams.profile_id
+            and first_deliveries.device_id = changed_streams.device_id
+            and first_deliveries.title_id = changed_streams.title_id
+            and first_deliveries.event_at >= changed_streams.recompute_from
 
 ),
 

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+        pre_hook="{{ delete_changed_since(['profile_id', 'device_id', 'title_id'], 'session_started_at', ref('int_run_changes'), 'recompute_from') }}",
     )
 }}
 
@@ -21,7 +21,9 @@ pieces as (
     select
         session_id,
         profile_id,
+        device_id,
         title_id,
+        min(event_at) over (partition by session_id) as session_started_at,
         position_seconds as piece_start_seconds,
         position_seconds + played_seconds as piece_end_seconds
 
@@ -67,7 +69,9 @@ segments_merged as (
     select
         session_id,
         any_value(profile_id) as profile_id,
+        any_value(device_id) as device_id,
         any_value(title_id) as title_id,
+        any_value(session_started_at) as session_started_at,
         segment_number,
         min(piece_start_seconds) as segment_start_seconds,
         max(piece_end_seconds) as segment_end_seconds

@@ -2,17 +2,11 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
+        pre_hook="{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
     )
 }}
 
 with
-
-changes as (
-
-    select * from {{ ref('int_run_changes') }}
-
-),
 
 previous_title_dates as (
 
@@ -42,7 +36,16 @@ profiles as (
 -- and after it.
 title_dates as (
 
-    {{ changed_title_dates('previous_title_dates', 'changes', 'sessions', 'cycles') }}
+    select
+        title_id,
+        local_date
+    from previous_title_dates
+
+    union
+
+    {{ changed_title_dates(
+        ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')
+    ) }}
 
 ),
 

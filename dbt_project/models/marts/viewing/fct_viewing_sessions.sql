@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+        pre_hook="{{ delete_changed_since(['profile_id', 'device_id', 'title_id'], 'started_at', ref('int_run_changes'), 'recompute_from') }}",
     )
 }}
 

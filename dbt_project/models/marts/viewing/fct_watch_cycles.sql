@@ -2,15 +2,15 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed(['profile_id', 'title_id'], ref('int_run_changes')) }}",
+        pre_hook="{{ delete_changed_since(['profile_id', 'title_id'], 'started_at', ref('int_run_changed_pairs'), 'cycles_from') }}",
     )
 }}
 
 with
 
-changes as (
+changed_pairs as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_pairs') }}
 
 ),
 
@@ -38,21 +38,12 @@ households as (
 
 ),
 
-changed_pairs as (
-
-    select distinct
-        profile_id,
-        title_id
-
-    from changes
-
-),
-
 -- Titles missing from the catalog have no content end, so their sessions form no cycles.
 pair_sessions as (
 
     select
         sessions.*,
+        changed_pairs.cycle_number_offset,
         titles.content_end_seconds,
         least(
             {{ var('rewatch__restart_max_seconds') }},
@@ -64,6 +55,7 @@ pair_sessions as (
         on
             sessions.profile_id = changed_pairs.profile_id
             and sessions.title_id = changed_pairs.title_id
+            and sessions.started_at >= changed_pairs.cycles_from
     inner join titles
         on sessions.title_id = titles.title_id
 
@@ -92,7 +84,7 @@ cycles_numbered as (
 
     select
         *,
-        sum(case when is_cycle_start then 1 else 0 end) over (
+        cycle_number_offset + sum(case when is_cycle_start then 1 else 0 end) over (
             partition by profile_id, title_id
             order by started_at, device_id, session_id
             rows between unbounded preceding and current row
