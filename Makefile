@@ -42,13 +42,13 @@ test: env
 	$(RUN) pytest
 
 lint: env
-	$(RUN) ruff check src dags tests
-	$(RUN) ruff format --check src dags tests
+	$(RUN) ruff check src dags tests bench
+	$(RUN) ruff format --check src dags tests bench
 	$(RUN) sqlfluff lint dbt_project/models
 
 format: env
-	$(RUN) ruff format src dags tests
-	$(RUN) ruff check --fix src dags tests
+	$(RUN) ruff format src dags tests bench
+	$(RUN) ruff check --fix src dags tests bench
 
 clean:
 	rm -rf data .airflow dbt_project/target dbt_project/logs .pytest_cache

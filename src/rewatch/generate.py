@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from rewatch.contract import EVENT_COLUMNS, EVENT_TYPES, write_manifest
+from rewatch.contract import EVENT_COLUMNS, EVENT_TYPES, TITLE_COLUMNS, write_manifest
 
 TIMEZONES = (
     ("US", "America/New_York"),
@@ -57,7 +57,9 @@ EV = {name: i for i, name in enumerate(EVENT_TYPES)}
 # this gap, so that the simulated sessions are exactly the sessions the warehouse must find.
 HEARTBEAT_SECONDS = 60
 MIN_GAP_SECONDS = 40 * 60
-CHUNK_HOUSEHOLDS = 20_000
+# About 20,000 households x 7 nights per chunk (~12 M events, a few GB): memory follows the
+# chunk, never the whole run, so 100 M events generate in bounded memory.
+CHUNK_HOUSEHOLD_NIGHTS = 140_000
 
 # Viewing slots: (name, kids?, weekend?, earliest local start, latest local start, probability)
 SLOTS = (
@@ -645,9 +647,10 @@ def generate(
     rows: dict[dt.date, dict[str, int]] = {d: {} for d in night_dates}
     n_events = n_sessions = 0
     household_frames, profile_frames = [], []
-    chunks = range(0, households, CHUNK_HOUSEHOLDS)
+    chunk_households = max(500, CHUNK_HOUSEHOLD_NIGHTS // nights)
+    chunks = range(0, households, chunk_households)
     for chunk_no, first in enumerate(chunks):
-        size = min(CHUNK_HOUSEHOLDS, households - first)
+        size = min(chunk_households, households - first)
         chunk_rng = np.random.default_rng([seed, chunk_no])
         sim = _simulate_chunk(chunk_rng, catalog, first + 1, size, start, nights)
         events: pa.Table = sim["events"]
@@ -669,21 +672,7 @@ def generate(
 
     households_df = pd.concat(household_frames, ignore_index=True)
     profiles_df = pd.concat(profile_frames, ignore_index=True)
-    titles_df = catalog[
-        [
-            "title_id",
-            "title_name",
-            "title_type",
-            "series_title",
-            "season_number",
-            "episode_number",
-            "runtime_seconds",
-            "credits_start_seconds",
-            "maturity_rating",
-            "is_kids_title",
-            "release_date",
-        ]
-    ]
+    titles_df = catalog[list(TITLE_COLUMNS)]
     for d in night_dates:
         folder = out_dir / d.isoformat()
         titles_df.to_csv(folder / "titles.csv", index=False)

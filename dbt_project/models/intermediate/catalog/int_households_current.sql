@@ -14,11 +14,7 @@ nights as (
 
 latest_snapshots as (
 
-    select households.*
-    from households
-    inner join nights
-        on households.export_date = nights.export_date
-    qualify row_number() over (partition by households.household_id order by households.export_date desc) = 1
+    {{ latest_snapshot('households', 'nights', 'household_id') }}
 
 )
 

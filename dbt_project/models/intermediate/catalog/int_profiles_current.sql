@@ -14,11 +14,7 @@ nights as (
 
 latest_snapshots as (
 
-    select profiles.*
-    from profiles
-    inner join nights
-        on profiles.export_date = nights.export_date
-    qualify row_number() over (partition by profiles.profile_id order by profiles.export_date desc) = 1
+    {{ latest_snapshot('profiles', 'nights', 'profile_id') }}
 
 )
 

@@ -12,19 +12,21 @@ nights as (
 
 ),
 
--- Each processed night carries a full catalog: the latest night that lists a title describes it.
 latest_snapshots as (
 
-    select
-        titles.*,
-        -- Where the content ends: the credits, or the runtime when the catalog has no credits.
-        coalesce(titles.credits_start_seconds, titles.runtime_seconds) as content_end_seconds
+    {{ latest_snapshot('titles', 'nights', 'title_id') }}
 
-    from titles
-    inner join nights
-        on titles.export_date = nights.export_date
-    qualify row_number() over (partition by titles.title_id order by titles.export_date desc) = 1
+),
+
+content_ends_derived as (
+
+    select
+        *,
+        -- Where the content ends: the credits, or the runtime when the catalog has no credits.
+        coalesce(credits_start_seconds, runtime_seconds) as content_end_seconds
+
+    from latest_snapshots
 
 )
 
-select * from latest_snapshots
+select * from content_ends_derived
