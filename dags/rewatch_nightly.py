@@ -15,11 +15,17 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-WRITER_POOL = "warehouse_writer"
+from rewatch.settings import PUBLISHED_TABLES, WRITER_POOL
+
 SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
+# Downstream DAGs can schedule on fresh data: publishing updates one Asset per published table.
+PUBLISHED_ASSETS = [
+    Asset(name=f"rewatch.{table}", uri=f"rewatch://warehouse/main/{table}", group="rewatch")
+    for table in PUBLISHED_TABLES
+]
 
 
 def _run(step, *args):
@@ -79,7 +85,7 @@ def rewatch_nightly():
 
         return _run(build, night_of(data_interval_start))
 
-    @task(pool=WRITER_POOL)
+    @task(pool=WRITER_POOL, outlets=PUBLISHED_ASSETS)
     def publish(load_summary: dict, build_summary: dict, data_interval_start=None) -> dict:
         from rewatch.pipeline import night_of
         from rewatch.pipeline import publish as publish_night

@@ -138,6 +138,16 @@ def run(
 
 
 @app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last night (inclusive).")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+) -> None:
+    """Re-run a range of nights through Airflow, one after another (each replaces its night)."""
+    raise typer.Exit(_run(_nights(None, start, end), verbose))
+
+
+@app.command()
 def rebuild() -> None:
     """Rebuild every table from all loaded raw nights (a full refresh), then publish it."""
     from rewatch.build import rebuild as run_rebuild

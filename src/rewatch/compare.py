@@ -6,17 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-# The published tables analysts read; rewatch_runs (when and how each night ran) is excluded.
-PUBLISHED_TABLES = (
-    "fct_viewing_sessions",
-    "fct_watch_cycles",
-    "fct_household_title_rewatches",
-    "rpt_title_performance",
-    "fct_title_daily",
-    "dim_titles",
-    "dim_households",
-    "dim_profiles",
-)
+from rewatch.settings import PUBLISHED_TABLES
 
 
 def _rounded_columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> str:

@@ -18,6 +18,18 @@ PUBLISHED_FILE_NAME = "rewatch.duckdb"
 WRITER_POOL = "warehouse_writer"
 DAG_ID = "rewatch_nightly"
 
+# The published tables analysts read (rewatch_runs, when and how each night ran, aside).
+PUBLISHED_TABLES = (
+    "fct_viewing_sessions",
+    "fct_watch_cycles",
+    "fct_household_title_rewatches",
+    "rpt_title_performance",
+    "fct_title_daily",
+    "dim_titles",
+    "dim_households",
+    "dim_profiles",
+)
+
 
 @dataclass(frozen=True)
 class Settings:
