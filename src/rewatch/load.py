@@ -16,7 +16,9 @@ the order in which nights are loaded.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 import os
 import shutil
 import uuid
@@ -160,13 +162,10 @@ def _sql_str(value: str) -> str:
 
 
 def _read_header(path: Path) -> list[str]:
-    import gzip
-
+    """The first line's column names (a UTF-8 BOM is dropped)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
-    import csv
-
     return next(csv.reader([first]), []) if first else []
 
 
