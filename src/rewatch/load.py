@@ -307,10 +307,10 @@ def _ledger_rows(raw_dir: Path) -> list[tuple]:
         con.close()
 
 
-def is_loaded(raw_dir: Path, manifest: Manifest) -> bool:
-    """True when the night's ledger records exactly the files of this manifest."""
+def is_loaded(ledger: list[tuple], manifest: Manifest) -> bool:
+    """True when the night's ledger rows record exactly the files of this manifest."""
     wanted = {(f.path, f.sha256) for f in manifest.files}
-    got = {(path, sha) for night, path, sha, _ in _ledger_rows(raw_dir) if night == manifest.export_date}
+    got = {(path, sha) for night, path, sha, _ in ledger if night == manifest.export_date}
     return bool(got) and got == wanted
 
 
@@ -321,10 +321,11 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
         raise ExportError(f"{folder}: no export folder for night {night}")
     manifest = read_manifest(folder)
     verify_files(manifest)
-    if is_loaded(raw_dir, manifest):
+    ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
+    if is_loaded(ledger, manifest):
         return _summarise_loaded(raw_dir, night)
 
-    other_nights = {sha: (n, p) for n, p, sha, status in _ledger_rows(raw_dir) if n != night and status == "loaded"}
+    other_nights = {sha: (n, p) for n, p, sha, status in ledger if n != night and status == "loaded"}
     result = LoadResult(night=night, status="loaded")
     con = connect()
     try:
