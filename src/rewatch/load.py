@@ -196,6 +196,21 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, 
     Returns the number of rejected records.
     """
     fmt = file_format(path.name)
+    try:
+        _read_records(con, path, fmt, columns, relation)
+    except duckdb.Error as exc:
+        # One translation for every reader: the file, DuckDB's first line, and what to do.
+        label = {"csv": "CSV", "parquet": "Parquet", "ndjson": "NDJSON"}[fmt]
+        raise ExportError(
+            f"{path}: unreadable {label} ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it"
+        ) from None
+    return con.execute(f"select count(*) from {relation}_rejects").fetchone()[0]
+
+
+def _read_records(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, columns: tuple[str, ...], relation: str
+) -> None:
+    """The reader for one format; malformed CSV records go to `<relation>_rejects`."""
     cols = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns)
     select_cols = ", ".join(f'"{c}"' for c in columns)
     con.execute(f"create or replace temp table {relation}_rejects (line bigint, reason varchar, record varchar)")
@@ -244,36 +259,24 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, 
             """
         )
     elif fmt == "parquet":
-        try:
-            described = con.execute(
-                f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise ExportError(
-                f"{path}: unreadable Parquet ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it"
-            ) from None
+        described = con.execute(
+            f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null"
+        ).fetchall()
         _check_columns(path, [r[0] for r in described], columns)
         casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
-        try:
-            con.execute(
-                f"create or replace temp table {relation} as "
-                f"select row_number() over () as _line, {casts} from read_parquet({_sql_str(str(path))})"
-            )
-        except duckdb.Error as exc:
-            raise ExportError(f"{path}: unreadable Parquet ({str(exc).splitlines()[0]})") from None
+        con.execute(
+            f"create or replace temp table {relation} as "
+            f"select row_number() over () as _line, {casts} from read_parquet({_sql_str(str(path))})"
+        )
     else:  # ndjson
-        try:
-            con.execute(
-                f"""
-                create or replace temp table {relation} as
-                select row_number() over () as _line, {select_cols}
-                from read_json({_sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
-                               ignore_errors = false)
-                """
-            )
-        except duckdb.Error as exc:
-            raise ExportError(f"{path}: unreadable NDJSON ({str(exc).splitlines()[0]})") from None
-    return con.execute(f"select count(*) from {relation}_rejects").fetchone()[0]
+        con.execute(
+            f"""
+            create or replace temp table {relation} as
+            select row_number() over () as _line, {select_cols}
+            from read_json({_sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
+                           ignore_errors = false)
+            """
+        )
 
 
 def _write_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path, params: list | None = None) -> int:

@@ -171,3 +171,24 @@ def test_a_broken_night_fails_naming_the_file(workdir, breakage, message):
     if breakage != "missing_manifest":
         assert str(folder) in str(failure.value)
     assert not partition_path(workdir.raw_dir, "ledger", NIGHT).exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "ndjson"])
+def test_a_file_the_reader_cannot_parse_fails_the_night_naming_it(workdir, fmt):
+    folder = write_night(workdir.exports_dir, NIGHT, GOOD, fmt=fmt, manifest=False)
+    events = folder / f"playback_events.{fmt}"
+    data = events.read_bytes()
+    if fmt == "csv":  # stray carriage returns: the CSV state machine gives up
+        events.write_bytes(data.replace(b"\r\n", b"\r\r\n"))
+    elif fmt == "parquet":  # the footer survives, the pages do not
+        events.write_bytes(data[:4] + b"\x00" * (len(data) - 12) + data[-8:])
+    else:
+        events.write_bytes(data.replace(b"}", b"", 1))
+    from rewatch.contract import write_manifest
+
+    write_manifest(folder, NIGHT, {events.name: 3, "titles.csv": 2, "households.csv": 2, "profiles.csv": 3})
+    with pytest.raises(ExportError) as failure:
+        load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    assert str(events) in str(failure.value)
+    assert "unreadable" in str(failure.value) and "re-deliver" in str(failure.value)
+    assert not partition_path(workdir.raw_dir, "ledger", NIGHT).exists()
