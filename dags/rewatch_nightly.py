@@ -3,7 +3,9 @@
 
 Each night's viewing export, end to end: wait for the night's `_manifest.json`, load the files
 into the raw zone (exactly once; bad rows quarantined), `dbt build` the next warehouse file,
-and publish it over `rewatch.duckdb` atomically.
+audit it with the Great Expectations suites in `expectations/` (an error-severity failure
+refuses the night: nothing is published, the raw data stays loaded), and publish it over
+`rewatch.duckdb` atomically. Reports: `$REWATCH_WAREHOUSE_DIR/reports/<night>/`.
 
 The run for data interval [D 04:00, D+1 04:00) UTC processes export night D. Every task is
 one call into `rewatch.pipeline`; all warehouse writers share the 1-slot `warehouse_writer` pool.
@@ -85,17 +87,25 @@ def rewatch_nightly():
 
         return _run(build, night_of(data_interval_start))
 
+    @task(pool=WRITER_POOL)
+    def audit(data_interval_start=None) -> dict:
+        from rewatch.pipeline import audit as audit_night
+        from rewatch.pipeline import night_of
+
+        return _run(audit_night, night_of(data_interval_start))
+
     @task(pool=WRITER_POOL, outlets=PUBLISHED_ASSETS)
-    def publish(load_summary: dict, build_summary: dict, data_interval_start=None) -> dict:
+    def publish(load_summary: dict, build_summary: dict, audit_summary: dict, data_interval_start=None) -> dict:
         from rewatch.pipeline import night_of
         from rewatch.pipeline import publish as publish_night
 
-        return _run(publish_night, night_of(data_interval_start), load_summary, build_summary)
+        return _run(publish_night, night_of(data_interval_start), load_summary, build_summary, audit_summary)
 
     loaded = load_raw()
     built = dbt_build()
-    wait_for_export() >> loaded >> built
-    publish(loaded, built)
+    audited = audit()
+    wait_for_export() >> loaded >> built >> audited
+    publish(loaded, built, audited)
 
 
 rewatch_nightly()

@@ -115,11 +115,13 @@ def _failures(run_dir: Path) -> list[str]:
     return failed
 
 
-def build_night(settings: Settings, night: dt.date | None, full_refresh: bool = False) -> BuildResult:
+def build_night(
+    settings: Settings, night: dt.date | None, full_refresh: bool = False, nights: list[dt.date] | None = None
+) -> BuildResult:
     """Copy the published file (or start empty) and `dbt build` the next warehouse in it.
 
     Incremental: only what night `night` changes is recomputed. With `full_refresh`, the file
-    starts empty and every loaded night is processed (`rewatch rebuild`).
+    starts empty and `nights` (default: every loaded night) are processed (`rewatch rebuild`).
     """
     if night is None and not full_refresh:
         raise ValueError("an incremental build needs a night")
@@ -135,7 +137,7 @@ def build_night(settings: Settings, night: dt.date | None, full_refresh: bool = 
     args = ["build", "--fail-fast", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
-    nights = loaded_nights(settings) if full_refresh else [night]
+    nights = (nights or loaded_nights(settings)) if full_refresh else [night]
     if not nights:
         raise BuildError("no loaded nights to build from; run a night first")
     proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]})
@@ -184,13 +186,57 @@ def publish(settings: Settings, night: dt.date | None, summary: dict, nights: li
     return settings.published_path
 
 
-def rebuild(settings: Settings) -> dict:
-    """Rebuild every table from all loaded raw nights into a fresh file, then publish it."""
-    result = build_night(settings, None, full_refresh=True)
+def discard_candidate(settings: Settings, night: dt.date | None) -> None:
+    """Remove a candidate the audit refused (and its dbt run folder): nothing half-made stays."""
+    candidate = candidate_path(settings, night)
+    _remove_database(candidate)
+    shutil.rmtree(candidate.parent / f"dbt-{candidate.stem}", ignore_errors=True)
+
+
+def published_nights(settings: Settings) -> list[dt.date] | None:
+    """Nights the published warehouse holds (None when nothing is published yet)."""
+    if not settings.published_path.exists():
+        return None
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        return [row[0] for row in con.execute("select distinct night from main.rewatch_runs order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+def rebuild_nights(settings: Settings) -> list[dt.date]:
+    """What a rebuild processes: the loaded nights that were published.
+
+    A night the audit refused stays loaded in the raw zone (nothing is lost) but was never
+    published; rebuilding it in would make the rebuild differ from the nightly runs. With
+    nothing published yet, every loaded night.
+    """
+    loaded = loaded_nights(settings)
+    published = published_nights(settings)
+    if published is None:
+        return loaded
+    return [night for night in loaded if night in set(published)]
+
+
+def rebuild(settings: Settings, audit=None) -> dict:
+    """Rebuild every table from the published nights' raw data into a fresh file, audit, publish.
+
+    `audit(candidate) -> dict` validates the candidate and raises to refuse it.
+    """
+    nights = rebuild_nights(settings)
+    if not nights:
+        raise BuildError("no published or loaded nights to rebuild from; run a night first")
+    result = build_night(settings, None, full_refresh=True, nights=nights)
     summary = {
         "rebuild": True,
         "nights": [n.isoformat() for n in result.nights],
         "dbt_seconds": round(result.seconds, 2),
     }
+    if audit is not None:
+        try:
+            summary["audit"] = audit(result.candidate_path)
+        except Exception:
+            discard_candidate(settings, None)
+            raise
     publish(settings, None, summary, nights=list(result.nights))
     return summary

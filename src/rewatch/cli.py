@@ -149,8 +149,8 @@ def backfill(
 
 @app.command()
 def rebuild() -> None:
-    """Rebuild every table from all loaded raw nights (a full refresh), then publish it."""
-    from rewatch.build import rebuild as run_rebuild
+    """Rebuild every table from the published nights' raw data (a full refresh), audit, publish."""
+    from rewatch.pipeline import rebuild as run_rebuild
 
     settings = get_settings()
     began = time.monotonic()
@@ -175,18 +175,23 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     if not reports:
         console.print("no runs yet")
         return
-    table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "detail")
+    table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "audit", "detail")
     for report in reports:
         load = report.get("load", {})
+        audit = report.get("audit", {})
+        findings = audit.get("errors") or audit.get("warnings") or []
+        detail = (report.get("error") or "").splitlines()[:1] or findings[:1]
         table.add_row(
             report["night"],
             report.get("outcome", "?"),
             f"{load.get('events_loaded', '')}",
             f"{load.get('rows_quarantined', '')}",
             f"{report.get('sessions', '')}",
-            (report.get("error") or "")[:80],
+            f"{len(audit.get('errors', []))} errors, {len(audit.get('warnings', []))} warnings" if audit else "",
+            (detail[0] if detail else "")[:100],
         )
     console.print(table)
+    console.print(f"reports: {get_settings().reports_dir}/<night>/index.html")
 
 
 @app.command()

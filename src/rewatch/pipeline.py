@@ -29,38 +29,113 @@ def export_ready(night: dt.date, settings: Settings | None = None) -> bool:
 
 
 def load(night: dt.date, settings: Settings | None = None) -> dict:
+    """Load the night's export into the raw zone (the first step: it starts the night's report)."""
     from rewatch.load import load_night
+    from rewatch.report import start_report, update_report
 
     settings = settings or get_settings()
-    return load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
+    start_report(settings, night)
+    summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
+    update_report(settings, night, load=summary)
+    return summary
 
 
 def build(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.build import build_night
+    from rewatch.report import update_report
 
     settings = settings or get_settings()
     result = build_night(settings, night)
-    return {"night": night.isoformat(), "dbt_nodes": result.nodes, "dbt_seconds": round(result.seconds, 2)}
+    summary = {"night": night.isoformat(), "dbt_nodes": result.nodes, "dbt_seconds": round(result.seconds, 2)}
+    update_report(settings, night, build=summary)
+    return summary
 
 
-def publish(night: dt.date, load_summary: dict, build_summary: dict, settings: Settings | None = None) -> dict:
-    """Move the built file into place and write the night's report."""
-    from rewatch.build import publish as publish_file
-    from rewatch.report import warehouse_counts, write_report
+def audit(night: dt.date, settings: Settings | None = None) -> dict:
+    """Validate the night's raw load and the built file; refuse the night on any error.
+
+    On refusal the candidate file is removed and nothing is published; the raw partitions and
+    quarantine stay loaded, so re-running the night after the export is fixed publishes it.
+    """
+    from rewatch.audit import AuditError
+    from rewatch.audit import audit as run_audit
+    from rewatch.build import candidate_path, discard_candidate
+    from rewatch.report import report_dir, update_report
 
     settings = settings or get_settings()
-    summary = {"night": night.isoformat(), "load": load_summary, "build": build_summary}
+    candidate = candidate_path(settings, night)
+    if not candidate.exists():
+        raise FileNotFoundError(f"{candidate}: no built warehouse to audit for night {night}; run the build first")
+    result = run_audit(settings, night, candidate, report_dir(settings, night) / "data_docs")
+    summary = result.as_dict()
+    update_report(settings, night, audit=summary)
+    if result.errors:
+        discard_candidate(settings, night)
+        update_report(settings, night, outcome="refused", publish_decision="refused")
+        raise AuditError(result.error_message())
+    return summary
+
+
+def publish(
+    night: dt.date,
+    load_summary: dict,
+    build_summary: dict,
+    audit_summary: dict,
+    settings: Settings | None = None,
+) -> dict:
+    """Move the audited file into place and complete the night's report."""
+    from rewatch.build import publish as publish_file
+    from rewatch.report import update_report, warehouse_counts
+
+    settings = settings or get_settings()
+    if audit_summary.get("decision") not in ("publish", "publish_with_warnings"):
+        raise RuntimeError(f"night {night}: the audit did not pass ({audit_summary.get('decision')}); not publishing")
+    summary = {
+        "night": night.isoformat(),
+        "load": load_summary,
+        "build": build_summary,
+        "audit": {k: audit_summary.get(k) for k in ("decision", "warnings", "seconds")},
+    }
     path = publish_file(settings, night, summary)
-    summary.update(warehouse_counts(path))
-    summary["published_path"] = str(path)
-    summary["outcome"] = "published"
-    write_report(settings, night, summary)
+    counts = warehouse_counts(path)
+    outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
+    return update_report(
+        settings,
+        night,
+        **counts,
+        published_path=str(path),
+        outcome=outcome,
+        publish_decision=audit_summary["decision"],
+    )
+
+
+def rebuild(settings: Settings | None = None) -> dict:
+    """Rebuild every table from the published nights' raw data, audit it, and publish it."""
+    from rewatch.audit import AuditError
+    from rewatch.audit import audit as run_audit
+    from rewatch.build import rebuild as rebuild_warehouse
+    from rewatch.report import report_dir, update_report
+
+    settings = settings or get_settings()
+
+    def audit_candidate(candidate: Path) -> dict:
+        result = run_audit(settings, None, candidate, report_dir(settings, None) / "data_docs")
+        update_report(settings, None, audit=result.as_dict(), publish_decision=result.decision)
+        if result.errors:
+            raise AuditError(result.error_message())
+        return {k: result.as_dict()[k] for k in ("decision", "warnings", "seconds")}
+
+    from rewatch.report import start_report
+
+    start_report(settings, None)
+    summary = rebuild_warehouse(settings, audit=audit_candidate)
+    update_report(settings, None, outcome="published", nights=summary["nights"])
     return summary
 
 
 def record_failure(night: dt.date, task_id: str, error: str, settings: Settings | None = None) -> Path:
     """Append a structured alert (one JSON line) and mark the night's report as failed."""
-    from rewatch.report import write_report
+    from rewatch.report import update_report
 
     settings = settings or get_settings()
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +150,7 @@ def record_failure(night: dt.date, task_id: str, error: str, settings: Settings 
         handle.write(json.dumps(alert, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    write_report(
-        settings, night, {"night": night.isoformat(), "outcome": "failed", "failed_task": task_id, "error": error}
-    )
+    report = update_report(settings, night, failed_task=task_id, error=error)
+    if report.get("outcome") != "refused":
+        update_report(settings, night, outcome="failed", publish_decision="not published")
     return alerts

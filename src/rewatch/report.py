@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 from pathlib import Path
@@ -25,22 +26,119 @@ def warehouse_counts(published: Path) -> dict:
     return {"sessions": sessions, "views": views, "hours_viewed": round(float(hours), 1)}
 
 
-def write_report(settings: Settings, night: dt.date, summary: dict) -> Path:
-    folder = settings.reports_dir / night.isoformat()
+def report_dir(settings: Settings, night: dt.date | None) -> Path:
+    """`reports/<night>/` (`reports/rebuild/` for a full rebuild)."""
+    return settings.reports_dir / (night.isoformat() if night else "rebuild")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def write_report(settings: Settings, night: dt.date | None, summary: dict) -> Path:
+    """Write the night's `run.json` and its human view `index.html` (each atomically)."""
+    folder = report_dir(settings, night)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "run.json"
-    tmp = folder / ".run.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    _atomic_write(target, json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    _atomic_write(folder / "index.html", render_html(summary))
     return target
+
+
+def read_report(settings: Settings, night: dt.date | None) -> dict:
+    path = report_dir(settings, night) / "run.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def start_report(settings: Settings, night: dt.date | None) -> dict:
+    """A new run of the night: its report starts over (the old one never describes this run)."""
+    summary = {"night": night.isoformat() if night else "rebuild", "outcome": "running", "started_at": _now()}
+    write_report(settings, night, summary)
+    return summary
+
+
+def update_report(settings: Settings, night: dt.date | None, **fields) -> dict:
+    """Merge `fields` into the night's report; returns the report as written."""
+    summary = read_report(settings, night) or {"night": night.isoformat() if night else "rebuild"}
+    summary.update(fields)
+    summary["updated_at"] = _now()
+    write_report(settings, night, summary)
+    return summary
 
 
 def read_reports(settings: Settings, last: int = 10) -> list[dict]:
     """The latest `last` nights' reports, newest first."""
     if not settings.reports_dir.exists():
         return []
-    folders = sorted((p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file()), reverse=True)
+    folders = sorted(
+        (p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file() and p.name[:1].isdigit()),
+        reverse=True,
+    )
     return [json.loads((p / "run.json").read_text()) for p in folders[:last]]
+
+
+def _rows(pairs) -> str:
+    return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+
+
+def render_html(summary: dict) -> str:
+    """A one-page run report: counts loaded, quarantined by reason, sessions, suites, decision."""
+    load = summary.get("load") or {}
+    audit = summary.get("audit") or {}
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>rewatch {html.escape(str(summary.get('night')))}</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.error{color:#b00}.warning{color:#a60}</style>",
+        "</head><body>",
+        f"<h1>rewatch night {html.escape(str(summary.get('night')))}</h1>",
+        "<table>",
+        _rows(
+            [
+                ("outcome", summary.get("outcome")),
+                ("publish decision", summary.get("publish_decision", "")),
+                ("events loaded", load.get("events_loaded", "")),
+                ("rows quarantined", load.get("rows_quarantined", "")),
+                ("sessions (warehouse)", summary.get("sessions", "")),
+                ("views (warehouse)", summary.get("views", "")),
+                ("started", summary.get("started_at", "")),
+                ("updated", summary.get("updated_at", "")),
+            ]
+        ),
+        "</table>",
+    ]
+    if load.get("quarantined_by_reason"):
+        parts += ["<h2>Quarantined by reason</h2><table>", _rows(load["quarantined_by_reason"].items()), "</table>"]
+    if audit.get("suites"):
+        parts.append(
+            "<h2>Audit</h2><table><tr><th>suite</th><th>table</th><th>expectations</th>"
+            "<th>failed errors</th><th>failed warnings</th></tr>"
+        )
+        for name, suite in sorted(audit["suites"].items()):
+            parts.append(
+                f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(suite.get('table')))}</td>"
+                f"<td>{suite.get('evaluated')}</td><td>{suite.get('failed_errors')}</td>"
+                f"<td>{suite.get('failed_warnings')}</td></tr>"
+            )
+        parts.append("</table>")
+        for kind in ("errors", "warnings"):
+            if audit.get(kind):
+                parts.append(f"<h3 class='{kind[:-1]}'>{kind}</h3><ul>")
+                parts += [f"<li class='{kind[:-1]}'>{html.escape(line)}</li>" for line in audit[kind]]
+                parts.append("</ul>")
+        if audit.get("data_docs"):
+            parts.append("<p><a href='data_docs/index.html'>Great Expectations Data Docs</a></p>")
+    if summary.get("error"):
+        parts.append(f"<h2 class='error'>Failure in {html.escape(str(summary.get('failed_task')))}</h2>")
+        parts.append(f"<pre>{html.escape(str(summary['error']))}</pre>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
 
 
 TOP_TITLES_SQL = """

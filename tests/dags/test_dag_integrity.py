@@ -10,7 +10,7 @@ import pytest
 from rewatch.orchestrate import airflow_env
 from rewatch.settings import DAGS_DIR, PUBLISHED_TABLES, WRITER_POOL
 
-WRITERS = {"load_raw", "dbt_build", "publish"}
+WRITERS = {"load_raw", "dbt_build", "audit", "publish"}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,8 @@ def test_tasks_and_dependencies(dag):
     assert {t.task_id for t in dag.tasks} == {"wait_for_export", *WRITERS}
     assert dag.get_task("wait_for_export").downstream_task_ids == {"load_raw"}
     assert dag.get_task("load_raw").downstream_task_ids == {"dbt_build", "publish"}
-    assert dag.get_task("dbt_build").downstream_task_ids == {"publish"}
+    assert dag.get_task("dbt_build").downstream_task_ids == {"audit", "publish"}
+    assert dag.get_task("audit").downstream_task_ids == {"publish"}
     assert dag.get_task("publish").downstream_task_ids == set()
 
 

@@ -18,8 +18,9 @@ title_windows as (
         title_id,
         window_name,
         count(*) filter (where has_view) as starters,
-        count(*) filter (where completions >= 1) as completers,
-        count(*) filter (where completions >= 2) as repeat_households,
+        -- Completers and repeaters are starters of the same window: the rates stay within [0, 1].
+        count(*) filter (where has_view and completions >= 1) as completers,
+        count(*) filter (where has_view and completions >= 2) as repeat_households,
         sum(played_seconds) / 3600.0 as hours_viewed
 
     from household_title_windows
