@@ -94,3 +94,53 @@ def test_a_bad_night_fails_closed(pipeline, monkeypatch):
     assert sha256_of(published) == before
     alerts = (root / "warehouse" / "reports" / "alerts.jsonl").read_text().splitlines()
     assert json.loads(alerts[-1])["night"] == "2026-03-04"
+
+
+def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_file(pipeline, monkeypatch):
+    import csv
+
+    from rewatch.contract import write_manifest
+    from tests.helpers import event, write_events
+
+    root, _ = pipeline
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    published = root / "warehouse" / "rewatch.duckdb"
+    if not published.exists():
+        run_nights(NIGHTS)
+    before = sha256_of(published)
+
+    # The night's catalog and households are fine; its positions are in milliseconds.
+    night = dt.date(2026, 3, 5)
+    good = root / "exports" / NIGHTS[0].isoformat()
+    folder = root / "exports" / night.isoformat()
+    folder.mkdir()
+    rows = {}
+    for name in ("titles.csv", "households.csv", "profiles.csv"):
+        (folder / name).write_bytes((good / name).read_bytes())
+        with (folder / name).open(newline="") as handle:
+            rows[name] = list(csv.DictReader(handle))
+    profile = rows["profiles.csv"][0]
+    title = rows["titles.csv"][0]["title_id"]
+    events = [
+        event("ms-1", "play", "2026-03-05T19:00:00Z", "0", profile["profile_id"], profile["household_id"], title=title),
+        event(
+            "ms-2",
+            "stop",
+            "2026-03-05T19:10:00Z",
+            "600000",
+            profile["profile_id"],
+            profile["household_id"],
+            title=title,
+        ),
+    ]
+    events_file = write_events(folder, events)
+    write_manifest(folder, night, {events_file: 2, **{name: len(body) for name, body in rows.items()}})
+
+    (outcome,) = run_nights([night])
+    assert outcome.state == "failed"
+    assert outcome.failed_task == "audit"
+    assert "position_seconds at most 1.5 x the title's runtime" in outcome.error and "ms-2" in outcome.error
+    assert sha256_of(published) == before
+    report = json.loads((root / "warehouse" / "reports" / night.isoformat() / "run.json").read_text())
+    assert report["outcome"] == "refused" and report["load"]["events_loaded"] == 2

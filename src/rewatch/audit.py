@@ -22,8 +22,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
 from rewatch.settings import PROJECT_ROOT, Settings
@@ -388,21 +386,20 @@ def _raised(info) -> str | None:
     return None
 
 
-def _summary_and_examples(result, asset_sql: str, candidate: Path) -> tuple[str, list]:
+def _summary_and_examples(result, asset_sql: str, engine) -> tuple[str, list]:
+    """One line on what failed, and up to EXAMPLES offending rows (or values) to show."""
     config = result.expectation_config
     data = result.result or {}
     raised = _raised(result.exception_info)
     if raised:
         return f"could not be evaluated: {raised}", []
     if config.type == "unexpected_rows_expectation":
+        import sqlalchemy as sa
+
         query = config.kwargs["unexpected_rows_query"].replace("{batch}", f"({asset_sql}) as batch")
-        con = duckdb.connect(str(candidate), read_only=True)
-        try:
-            cursor = con.execute(f"select * from ({query}) limit {EXAMPLES}")
-            names = [d[0] for d in cursor.description]
-            examples = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            con.close()
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(f"select * from ({query}) as offending limit {EXAMPLES}"))
+            examples = [dict(row) for row in rows.mappings().fetchall()]
         return f"{data.get('observed_value')} offending row(s)", examples
     if "unexpected_count" in data:
         examples = data.get("partial_unexpected_index_list") or data.get("partial_unexpected_list") or []
@@ -460,8 +457,14 @@ def _main(raw_args: str) -> None:
     os.replace(tmp, out)
 
 
-def audit_in_process(settings: Settings, night: dt.date | None, candidate: Path, docs_dir: Path) -> AuditResult:
-    """The audit itself (see `audit`, which runs this in a child process)."""
+def audit_in_process(
+    settings: Settings,
+    night: dt.date | None,
+    candidate: Path,
+    docs_dir: Path,
+    stages: tuple[str, ...] = ("raw", "output"),
+) -> AuditResult:
+    """The audit itself (see `audit`, which runs this in a child process); `stages` narrows it."""
     started = time.monotonic()
     gx = import_gx()
     from great_expectations.core.expectation_suite import ExpectationSuite
@@ -469,11 +472,15 @@ def audit_in_process(settings: Settings, night: dt.date | None, candidate: Path,
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     scope = Scope(night=night, candidate=candidate, settings=settings)
-    suites = [s for s in load_suites() if night is not None or s["meta"]["rewatch"]["stage"] == "output"]
+    if night is None:
+        stages = tuple(s for s in stages if s == "output")  # a rebuild's nights were audited when loaded
+    suites = [s for s in load_suites() if s["meta"]["rewatch"]["stage"] in stages]
     _reset_dir(docs_dir)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    for site in list(context.list_data_docs_sites()):  # the ephemeral default writes under /tmp
+        context.delete_data_docs_site(site)
     context.add_data_docs_site(
         "night",
         {
@@ -509,7 +516,7 @@ def audit_in_process(settings: Settings, night: dt.date | None, candidate: Path,
                 gx.Checkpoint(
                     name=suite_dict["name"],
                     validation_definitions=[definition],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["night"])],
                     result_format={
                         "result_format": "SUMMARY",
                         "partial_unexpected_count": EXAMPLES,
@@ -526,7 +533,9 @@ def audit_in_process(settings: Settings, night: dt.date | None, candidate: Path,
                 config = expectation_result.expectation_config
                 severity = config.meta.get("severity", "error")
                 failed[severity] += 1
-                summary, examples = _summary_and_examples(expectation_result, asset_sql, candidate)
+                summary, examples = _summary_and_examples(
+                    expectation_result, asset_sql, datasource.get_execution_engine().engine
+                )
                 result.findings.append(
                     Finding(
                         suite=suite_dict["name"],

@@ -40,7 +40,8 @@ def built_warehouse(generated_small, tmp_path_factory):
     mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
     night = dt.date(2026, 3, 2)
     settings = get_settings()
-    pipeline.publish(night, pipeline.load(night, settings), pipeline.build(night, settings), settings)
+    loaded, built = pipeline.load(night, settings), pipeline.build(night, settings)
+    pipeline.publish(night, loaded, built, pipeline.audit(night, settings), settings)
     yield settings
     mp.undo()
 

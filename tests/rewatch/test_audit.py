@@ -1,0 +1,409 @@
+"""The audit gate: a night that breaks an error expectation never reaches the published file.
+
+Expectations the input can break (events out of the night's window, positions past the
+runtime, a mostly-malformed night) are broken through a crafted export night and run through
+the pipeline's steps. The rest guard invariants the loader and the models already enforce
+(ids present, types pinned, keys unique, conservation, ...): no export night can break them,
+so each is broken by corrupting a copy of a real raw partition or candidate file, as a loader
+or model bug would, and the audit must name it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rewatch import pipeline
+from rewatch.audit import SUITES_DIR, AuditError, audit_in_process, load_suites
+from rewatch.build import candidate_path
+from rewatch.contract import sha256_of
+from rewatch.settings import Settings, get_settings
+from tests.helpers import event, write_night
+
+pytestmark = pytest.mark.slow
+NIGHT1 = dt.date(2026, 3, 2)
+NIGHT2 = dt.date(2026, 3, 3)
+
+
+def good_events(night: dt.date, prefix: str = "g") -> list[list]:
+    """Two sessions of tt1 (5400 s) on the night: a 20-minute watch and a 10-minute one."""
+    day = night.isoformat()
+    return [
+        event(f"{prefix}1", "play", f"{day}T19:00:00Z", "0", received=f"{day}T19:00:01Z"),
+        event(f"{prefix}2", "heartbeat", f"{day}T19:10:00Z", "600", received=f"{day}T19:10:01Z"),
+        event(f"{prefix}3", "stop", f"{day}T19:20:00Z", "1200", received=f"{day}T19:20:01Z"),
+        event(f"{prefix}4", "play", f"{day}T07:00:00Z", "0", profile="pr2", received=f"{day}T07:00:01Z"),
+        event(f"{prefix}5", "stop", f"{day}T07:10:00Z", "600", profile="pr2", received=f"{day}T07:10:01Z"),
+    ]
+
+
+def run_night(night: dt.date, settings: Settings) -> dict:
+    loaded = pipeline.load(night, settings)
+    built = pipeline.build(night, settings)
+    return pipeline.publish(night, loaded, built, pipeline.audit(night, settings), settings)
+
+
+@pytest.fixture(scope="module")
+def first_night(tmp_path_factory):
+    """A published warehouse holding one good night (copied by each test)."""
+    root = tmp_path_factory.mktemp("audit-base")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
+    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    write_night(root / "exports", NIGHT1, good_events(NIGHT1))
+    report = run_night(NIGHT1, get_settings())
+    assert report["outcome"] == "published"
+    mp.undo()
+    return root
+
+
+@pytest.fixture
+def copied(first_night, tmp_path, monkeypatch):
+    for name in ("exports", "warehouse"):
+        shutil.copytree(first_night / name, tmp_path / name)
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(tmp_path / "exports"))
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    return get_settings()
+
+
+def raw_rows(settings: Settings, table: str, night: dt.date) -> int:
+    path = settings.raw_dir / table / f"export_date={night.isoformat()}" / "data.parquet"
+    return duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+
+
+BROKEN_NIGHTS = {
+    # An exporter clock bug: events dated weeks before the night.
+    "event_ts_window": (
+        [event("old1", "play", "2026-01-20T19:00:00Z", "0"), event("old2", "stop", "2026-01-20T19:10:00Z", "600")],
+        "event_ts within [night - 30 days, night + 1 day)",
+        "old1",
+    ),
+    # Positions in milliseconds instead of seconds.
+    "position_vs_runtime": (
+        [
+            event("ms1", "play", "2026-03-03T19:00:00Z", "0"),
+            event("ms2", "stop", "2026-03-03T19:10:00Z", "600000"),
+        ],
+        "position_seconds at most 1.5 x the title's runtime",
+        "ms2",
+    ),
+    # A broken export: most rows lack their ids (quarantined), far beyond 10 %.
+    "quarantine_share": (
+        [event("q1", "play", "2026-03-03T19:00:00Z", "0")]
+        + [event("", "heartbeat", f"2026-03-03T19:0{i}:00Z", "60") for i in range(1, 4)],
+        "expect_column_values_to_be_between(column='quarantine_share', max_value=0.1)",
+        "0.27",  # 3 of 11 rows (4 events, 7 snapshot rows)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_NIGHTS))
+def test_a_night_breaking_an_error_expectation_is_refused_then_published_once_fixed(copied, case):
+    settings = copied
+    events, expectation, example = BROKEN_NIGHTS[case]
+    write_night(settings.exports_dir, NIGHT2, events)
+    published_before = sha256_of(settings.published_path)
+
+    loaded = pipeline.load(NIGHT2, settings)
+    pipeline.build(NIGHT2, settings)
+    with pytest.raises(AuditError) as refused:
+        pipeline.audit(NIGHT2, settings)
+
+    message = str(refused.value)
+    assert expectation in message and example in message, message
+    assert "the published warehouse is unchanged" in message
+    assert sha256_of(settings.published_path) == published_before
+    assert not candidate_path(settings, NIGHT2).exists()
+    # Nothing the night carried is lost: its rows and quarantine stay in the raw zone.
+    assert raw_rows(settings, "playback_events", NIGHT2) == loaded["events_loaded"]
+    assert raw_rows(settings, "quarantine", NIGHT2) == loaded["rows_quarantined"]
+    report = json.loads((settings.reports_dir / NIGHT2.isoformat() / "run.json").read_text())
+    assert report["outcome"] == "refused" and report["audit"]["decision"] == "refused"
+    assert any(expectation in line for line in report["audit"]["errors"])
+    assert (settings.reports_dir / NIGHT2.isoformat() / "data_docs" / "index.html").is_file()
+    assert "refused" in (settings.reports_dir / NIGHT2.isoformat() / "index.html").read_text()
+
+    # The exporter re-delivers the night, fixed: the re-run publishes it.
+    shutil.rmtree(settings.exports_dir / NIGHT2.isoformat())
+    write_night(settings.exports_dir, NIGHT2, good_events(NIGHT2, prefix="fixed"))
+    report = run_night(NIGHT2, settings)
+    assert report["outcome"] == "published"
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        nights = [r[0] for r in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
+        session_ids = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
+    finally:
+        con.close()
+    assert nights == [NIGHT1, NIGHT2]
+    assert session_ids == 4
+
+
+def test_a_warning_only_night_publishes_with_the_warning_in_its_report(copied):
+    settings = copied
+    # 1 of 19 rows malformed (12 events, 7 snapshot rows): above 1 % (warning), below 10 % (error).
+    events = good_events(NIGHT2, prefix="n") + [
+        event(f"w{i}", "heartbeat", "2026-03-03T19:05:00Z", "300") for i in range(6)
+    ]
+    events.append(event("bad", "rewind", "2026-03-03T19:06:00Z", "360"))
+    write_night(settings.exports_dir, NIGHT2, events)
+    report = run_night(NIGHT2, settings)
+    assert report["outcome"] == "published with warnings"
+    assert report["publish_decision"] == "publish_with_warnings"
+    warnings = report["audit"]["warnings"]
+    assert any("quarantine_share', max_value=0.01" in w for w in warnings), warnings
+    assert report["audit"]["errors"] == []
+    html = (settings.reports_dir / NIGHT2.isoformat() / "index.html").read_text()
+    assert "publish_with_warnings" in html and "quarantine_share" in html
+
+
+def test_a_quiet_night_with_no_events_publishes(copied):
+    settings = copied
+    write_night(settings.exports_dir, NIGHT2, [])
+    report = run_night(NIGHT2, settings)
+    assert report["outcome"] == "published"
+    assert report["load"]["events_loaded"] == 0
+    assert report["sessions"] == 2  # the first night's sessions, untouched
+
+
+# --- Invariants no export can break: corrupt a copy, as a loader or model bug would ----------
+
+
+@pytest.fixture(scope="module")
+def built_candidate(first_night, tmp_path_factory):
+    """The first night's warehouse plus a built (not yet audited) candidate for night 2."""
+    root = tmp_path_factory.mktemp("audit-candidate")
+    for name in ("exports", "warehouse"):
+        shutil.copytree(first_night / name, root / name)
+    settings = Settings(exports_dir=root / "exports", warehouse_dir=root / "warehouse")
+    write_night(settings.exports_dir, NIGHT2, good_events(NIGHT2, prefix="n"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REWATCH_EXPORTS_DIR", str(settings.exports_dir))
+    mp.setenv("REWATCH_WAREHOUSE_DIR", str(settings.warehouse_dir))
+    pipeline.load(NIGHT2, settings)
+    pipeline.build(NIGHT2, settings)
+    mp.undo()
+    return root
+
+
+RAW_EVENTS = "raw/playback_events/export_date=2026-03-03/data.parquet"
+RAW_LEDGER = "raw/ledger/export_date=2026-03-03/data.parquet"
+CANDIDATE = "build/next-2026-03-03.duckdb"
+
+CORRUPTIONS = {
+    "raw_null_id": (
+        RAW_EVENTS,
+        "select * replace (case when event_id = 'n2' then null else household_id end as household_id) from t",
+        "expect_column_values_to_not_be_null(column='household_id')",
+    ),
+    "raw_event_type": (
+        RAW_EVENTS,
+        "select * replace (case when event_id = 'n2' then 'rewind' else event_type end as event_type) from t",
+        "expect_column_values_to_be_in_set(column='event_type'",
+    ),
+    "raw_negative_position": (
+        RAW_EVENTS,
+        "select * replace (case when event_id = 'n2' then -5.0 else position_seconds end as position_seconds) from t",
+        "expect_column_values_to_be_between(column='position_seconds', min_value=0.0)",
+    ),
+    "raw_schema": (
+        RAW_EVENTS,
+        "select * replace (cast(position_seconds as varchar) as position_seconds) from t",
+        "raw_playback_events_schema",
+    ),
+    "ledger_sha": (
+        RAW_LEDGER,
+        "select * replace (case when path like 'playback%' then 'deadbeef' else sha256 end as sha256) from t",
+        "every manifest file loaded with the manifest's sha256 and row count",
+    ),
+    "ledger_rows": (
+        RAW_LEDGER,
+        "select * replace (case when path like 'playback%' then rows_loaded - 1 else rows_loaded end as rows_loaded) from t",
+        "every manifest file loaded with the manifest's sha256 and row count",
+    ),
+    "session_duplicate": (
+        CANDIDATE,
+        "insert into main.fct_viewing_sessions select * from main.fct_viewing_sessions where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "expect_column_values_to_be_unique(column='session_id')",
+    ),
+    "session_null": (
+        CANDIDATE,
+        "update main.fct_viewing_sessions set household_id = null where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "expect_column_values_to_not_be_null(column='household_id')",
+    ),
+    "played_past_wall_clock": (
+        CANDIDATE,
+        "update main.fct_viewing_sessions set played_seconds = played_seconds + 900 where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "played_seconds at most the session's wall-clock duration",
+    ),
+    "conservation": (
+        CANDIDATE,
+        "update main.fct_viewing_sessions set played_seconds = played_seconds - 60 where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "conservation: the run's sessions play exactly the seconds",
+    ),
+    "session_position": (
+        CANDIDATE,
+        "update main.fct_viewing_sessions set max_position_seconds = 99999 where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "positions at most 1.5 x the title's runtime",
+    ),
+    "hourly_cap": (
+        CANDIDATE,
+        "update intermediate.int_playback_events_sessionized set played_seconds = 4000 where event_id = 'n4'",
+        "no profile plays more than 60 minutes of one title per wall-clock hour",
+    ),
+    "cycle_duplicate": (
+        CANDIDATE,
+        "insert into main.fct_watch_cycles select * from main.fct_watch_cycles where profile_id = 'pr2'",
+        "expect_column_values_to_be_unique(column='cycle_id')",
+    ),
+    "cycle_coverage": (
+        CANDIDATE,
+        "update main.fct_watch_cycles set coverage_seconds = content_end_seconds + 100 where profile_id = 'pr2'",
+        "coverage between 0 and the content end",
+    ),
+    "rewatches_rule": (
+        CANDIDATE,
+        "update main.fct_household_title_rewatches set rewatches = completions + 1",
+        "rewatches = completions - 1 where positive, else 0",
+    ),
+    "completions_vs_cycles": (
+        CANDIDATE,
+        "update main.fct_household_title_rewatches set completions = 7",
+        "completions at most the household's watch cycles of the title",
+    ),
+    "rewatch_key": (
+        CANDIDATE,
+        "insert into main.fct_household_title_rewatches select * from main.fct_household_title_rewatches",
+        "expect_compound_columns_to_be_unique(column_list=['household_id', 'title_id'])",
+    ),
+    "completion_rate": (
+        CANDIDATE,
+        "update main.rpt_title_performance set completion_rate = 1.5 where window_name = 'lifetime'",
+        "expect_column_values_to_be_between(column='completion_rate', min_value=0.0, max_value=1.0)",
+    ),
+    "repeat_rate": (
+        CANDIDATE,
+        "update main.rpt_title_performance set repeat_rate = -0.5 where window_name = 'lifetime'",
+        "expect_column_values_to_be_between(column='repeat_rate', min_value=0.0, max_value=1.0)",
+    ),
+    "performance_key": (
+        CANDIDATE,
+        "insert into main.rpt_title_performance select * from main.rpt_title_performance",
+        "expect_compound_columns_to_be_unique(column_list=['title_id', 'window_name'])",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path, case):
+    target, sql, expectation = CORRUPTIONS[case]
+    for name in ("exports", "warehouse"):
+        shutil.copytree(built_candidate / name, tmp_path / name)
+    settings = Settings(exports_dir=tmp_path / "exports", warehouse_dir=tmp_path / "warehouse")
+    path = settings.warehouse_dir / target
+    if target.endswith(".parquet"):
+        con = duckdb.connect()
+        con.execute(f"create table t as select * from read_parquet('{path}')")
+        con.execute(f"copy ({sql}) to '{path}' (format parquet)")
+        con.close()
+    else:
+        con = duckdb.connect(str(path))
+        con.execute(sql)
+        con.close()
+
+    stage = "output" if target == CANDIDATE else "raw"
+    result = audit_in_process(settings, NIGHT2, settings.warehouse_dir / CANDIDATE, tmp_path / "docs", (stage,))
+    message = result.error_message()
+    assert result.decision == "refused"
+    assert expectation in message, message
+    assert "e.g." in message or "observed" in message or "row(s) unexpected" in message
+
+
+def test_the_untouched_candidate_passes_every_suite(built_candidate, tmp_path):
+    for name in ("exports", "warehouse"):
+        shutil.copytree(built_candidate / name, tmp_path / name)
+    settings = Settings(exports_dir=tmp_path / "exports", warehouse_dir=tmp_path / "warehouse")
+    result = audit_in_process(settings, NIGHT2, settings.warehouse_dir / CANDIDATE, tmp_path / "docs")
+    assert result.findings == [] and result.decision == "publish"
+    assert set(result.suites) == {s["name"] for s in load_suites()}
+    assert all(s["evaluated"] > 0 for s in result.suites.values())
+
+
+def test_suites_are_gx_json_with_a_severity_on_every_expectation():
+    suites = load_suites()
+    assert len(suites) == len(list(SUITES_DIR.glob("*.json"))) >= 8
+    for suite in suites:
+        assert suite["meta"]["rewatch"]["grain"], suite["name"]
+        for expectation in suite["expectations"]:
+            assert expectation["meta"]["severity"] in ("error", "warning")
+    severities = {
+        (s["name"], e["kwargs"].get("column"), e["kwargs"].get("max_value")): e["meta"]["severity"]
+        for s in suites
+        for e in s["expectations"]
+    }
+    assert severities[("raw_night_totals", "quarantine_share", 0.01)] == "warning"
+    assert severities[("raw_night_totals", "quarantine_share", 0.10)] == "error"
+    assert severities[("raw_night_totals", "events_vs_trailing_median", 2.0)] == "warning"
+
+
+SHIM_PROBE = """
+import json, sys, duckdb
+import great_expectations as gx
+from rewatch import audit
+path = sys.argv[1]
+con = duckdb.connect(path)
+con.execute("create or replace table t as select range as id from range(1000)")
+con.close()
+def count():
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_sql(name="s", connection_string=f"duckdb:///{path}")
+    asset = source.add_query_asset(name="t", query="select * from t")
+    batch = asset.add_batch_definition_whole_table("b").get_batch()
+    result = batch.validate(gx.expectations.ExpectColumnValuesToNotBeNull(column="id"))
+    return result.result.get("element_count")
+before = count()
+audit.buffer_duckdb_results()
+print(json.dumps({"without_shim": before, "with_shim": count()}))
+"""
+
+
+def test_the_duckdb_shim_is_what_makes_gx_see_rows(tmp_path):
+    """Upstream GX 1.24 reads DuckDB results after closing the connection: 0 rows without the shim.
+
+    When this starts failing on `without_shim`, upstream has fixed the bug: drop the shim.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", SHIM_PROBE, str(tmp_path / "probe.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "False"},
+    )
+    counts = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert counts == {"without_shim": None, "with_shim": 1000}
+
+
+def test_rebuild_skips_a_refused_night_and_equals_the_nightly_runs(copied):
+    from rewatch.build import rebuild_nights
+    from rewatch.compare import PUBLISHED_TABLES, diff_warehouses
+
+    settings = copied
+    write_night(settings.exports_dir, NIGHT2, BROKEN_NIGHTS["position_vs_runtime"][0])
+    pipeline.load(NIGHT2, settings)
+    pipeline.build(NIGHT2, settings)
+    with pytest.raises(AuditError):
+        pipeline.audit(NIGHT2, settings)
+    assert rebuild_nights(settings) == [NIGHT1]
+    nightly = Path(settings.warehouse_dir) / "nightly.duckdb"
+    shutil.copyfile(settings.published_path, nightly)
+    summary = pipeline.rebuild(settings)
+    assert summary["nights"] == [NIGHT1.isoformat()]
+    assert summary["audit"]["decision"] == "publish"
+    assert diff_warehouses(nightly, settings.published_path) == {t: (0, 0) for t in PUBLISHED_TABLES}
