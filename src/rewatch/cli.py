@@ -104,14 +104,20 @@ def _run(nights: list[dt.date], verbose: bool) -> int:
         index = nights.index(outcome.night) + 1
         if outcome.state == "success":
             load = outcome.summary.get("load", {})
+            warnings = (outcome.summary.get("audit") or {}).get("warnings") or []
             console.print(
-                f"[{index}/{len(nights)}] {outcome.night}: published in {took:.0f}s - "
-                f"{load.get('events_loaded', 0):,} events loaded ({load.get('status', '?')}), "
-                f"{load.get('rows_quarantined', 0):,} quarantined, {outcome.summary.get('sessions', 0):,} sessions in warehouse"
+                f"[{index}/{len(nights)}] {outcome.night}: {outcome.summary.get('outcome', 'published')} "
+                f"in {took:.0f}s - {load.get('events_loaded', 0):,} events loaded ({load.get('status', '?')}), "
+                f"{load.get('rows_quarantined', 0):,} quarantined, audit passed"
+                + (f" with {len(warnings)} warning(s)" if warnings else "")
+                + f", {outcome.summary.get('sessions', 0):,} sessions in warehouse"
             )
+            for warning in warnings:
+                console.print(f"    warning: {warning}")
         else:
             err.print(f"[{index}/{len(nights)}] {outcome.night}: FAILED at {outcome.failed_task}: {outcome.error}")
             err.print("the published warehouse is unchanged; fix the export and re-run this night")
+            err.print(f"report: {settings.reports_dir / outcome.night.isoformat() / 'index.html'}")
 
     outcomes = run_nights(nights, on_night=on_night, quiet=not verbose)
     ok = [o for o in outcomes if o.state == "success"]

@@ -76,7 +76,7 @@ def copied(first_night, tmp_path, monkeypatch):
 
 def raw_rows(settings: Settings, table: str, night: dt.date) -> int:
     path = settings.raw_dir / table / f"export_date={night.isoformat()}" / "data.parquet"
-    return duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+    return duckdb.connect().execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
 
 
 BROKEN_NIGHTS = {

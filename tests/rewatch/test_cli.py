@@ -44,3 +44,32 @@ def test_commands_are_documented():
     result = runner.invoke(app, ["--help"])
     for command in ("generate", "run", "backfill", "rebuild", "status", "summary"):
         assert command in result.output
+
+
+def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
+    import datetime as dt
+
+    from rewatch.report import start_report, update_report
+
+    published, refused, older = dt.date(2026, 3, 3), dt.date(2026, 3, 4), dt.date(2026, 3, 1)
+    for night in (older, published, refused):
+        start_report(workdir, night)
+        update_report(workdir, night, load={"events_loaded": 120, "rows_quarantined": 2}, outcome="published")
+    update_report(workdir, published, audit={"errors": [], "warnings": ["[warning] raw_night_totals: share"]})
+    update_report(
+        workdir,
+        refused,
+        outcome="refused",
+        audit={"errors": ["[error] raw_playback_events: position"], "warnings": []},
+        error="Audit refused 2026-03-04: 1 error expectation(s) failed",
+    )
+    result = runner.invoke(app, ["status", "--last", "2"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    row_refused = next(i for i, line in enumerate(lines) if "2026-03-04" in line)
+    row_published = next(i for i, line in enumerate(lines) if "2026-03-03" in line)
+    assert row_refused < row_published
+    assert "refused" in lines[row_refused] and "1 errors" in lines[row_refused]
+    assert "0 errors, 1 warnings" in lines[row_published]
+    assert "2026-03-01" not in result.output
+    assert (workdir.reports_dir / "2026-03-04" / "index.html").read_text().count("refused") >= 1
