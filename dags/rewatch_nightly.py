@@ -23,6 +23,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from rewatch.settings import PUBLISHED_TABLES, WRITER_POOL
 
 SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
+EXPORT_WAIT = timedelta(hours=float(os.environ.get("REWATCH_EXPORT_WAIT_HOURS", "6")))
 # Downstream DAGs can schedule on fresh data: publishing updates one Asset per published table.
 PUBLISHED_ASSETS = [
     Asset(name=f"rewatch.{table}", uri=f"rewatch://warehouse/main/{table}", group="rewatch")
@@ -43,13 +44,16 @@ def _run(step, *args):
 
 
 def _alert_on_failure(context) -> None:
-    from rewatch.pipeline import night_of, record_failure
+    from airflow.sdk.exceptions import AirflowSensorTimeout
 
-    record_failure(
-        night_of(context["data_interval_start"]),
-        context["task_instance"].task_id,
-        str(context.get("exception") or "unknown error"),
-    )
+    from rewatch.pipeline import export_missing_message, night_of, record_failure
+
+    night = night_of(context["data_interval_start"])
+    error = context.get("exception")
+    message = str(error or "unknown error")
+    if isinstance(error, AirflowSensorTimeout):
+        message = export_missing_message(night, EXPORT_WAIT)
+    record_failure(night, context["task_instance"].task_id, message)
 
 
 @dag(
@@ -69,7 +73,7 @@ def _alert_on_failure(context) -> None:
     doc_md=__doc__,
 )
 def rewatch_nightly():
-    @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule", retries=0)
+    @task.sensor(poke_interval=300, timeout=EXPORT_WAIT.total_seconds(), mode="reschedule", retries=0)
     def wait_for_export(data_interval_start=None) -> bool:
         from rewatch.pipeline import export_ready, night_of
 

@@ -153,4 +153,51 @@ def record_failure(night: dt.date, task_id: str, error: str, settings: Settings 
     report = update_report(settings, night, failed_task=task_id, error=error)
     if report.get("outcome") != "refused":
         update_report(settings, night, outcome="failed", publish_decision="not published")
+    post_webhook(alert)
     return alerts
+
+
+WEBHOOK_ENV = "REWATCH_ALERT_WEBHOOK_URL"
+
+
+def post_webhook(alert: dict, url: str | None = None, timeout: float = 10.0) -> bool:
+    """POST the alert as JSON to `$REWATCH_ALERT_WEBHOOK_URL` when set (Slack-style `text` included).
+
+    Best effort: the alert is already in alerts.jsonl; a webhook that is down must not hide
+    the run's real error, so a failure to deliver is logged, not raised.
+    """
+    import logging
+    import urllib.error
+    import urllib.request
+
+    url = url or os.environ.get(WEBHOOK_ENV)
+    if not url:
+        return False
+    if not url.startswith(("https://", "http://")):
+        logging.getLogger(__name__).warning("%s must be an http(s) URL; alert not posted", WEBHOOK_ENV)
+        return False
+    first_line = (alert.get("error") or "").splitlines()[:1]
+    body = {
+        **alert,
+        "text": f"rewatch {alert['night']} failed at {alert['task_id']}: {first_line[0] if first_line else ''}",
+    }
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError) as exc:
+        logging.getLogger(__name__).warning("alert webhook %s failed: %s", url, exc)
+        return False
+
+
+def export_missing_message(night: dt.date, waited: dt.timedelta, settings: Settings | None = None) -> str:
+    """What the export sensor says when it gives up."""
+    settings = settings or get_settings()
+    manifest = night_dir(settings.exports_dir, night) / MANIFEST_NAME
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"no export for {night} by {now}: waited {waited} for {manifest}. Check the exporter; "
+        f"once the night's files and manifest are there, clear this task (or re-run the night)."
+    )
