@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := False
 export SCARF_ANALYTICS := false
 
-.PHONY: help env demo test lint format clean
+.PHONY: help env postgres demo test lint format clean
 
 help:
 	@echo "make demo   generate $(DEMO_NIGHTS) sample nights, run them through Airflow, print a summary"
@@ -38,7 +38,14 @@ demo: env
 	REWATCH_EXPORTS_DIR=$(DEMO_DIR)/exports REWATCH_WAREHOUSE_DIR=$(DEMO_DIR)/warehouse \
 		$(RUN) rewatch summary
 
-test: env
+# The real-Airflow test runs PostgreSQL from Debian's packages: install it when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "installing PostgreSQL (Debian packages) for the real-Airflow test"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
+
+test: env postgres
 	$(RUN) pytest
 
 lint: env
