@@ -89,11 +89,12 @@ def test_scheduler_trigger_and_backfill_through_the_rest_api(stack):
     runs = airflow.wait_for(lambda: all_finished(airflow, 5), "the 3-night backfill", timeout=RUN_TIMEOUT, interval=5)
     assert sum(1 for r in runs if r["run_type"] == "backfill") == 3
     assert sum(1 for r in runs if r["run_type"] == "manual") == 1
-    assert sum(1 for r in runs if r["run_type"] == "scheduled") == 1
+    # One, or two if the test happened to span 04:00 UTC and a new interval came due.
+    assert sum(1 for r in runs if r["run_type"] == "scheduled") >= 1
 
     # Each run processed the night its data interval starts on, and published it.
-    nights = sorted(dt.datetime.fromisoformat(r["data_interval_start"]).date() for r in runs)
-    assert len(set(nights)) == 5
+    nights = sorted({dt.datetime.fromisoformat(r["data_interval_start"]).date() for r in runs})
+    assert len(nights) == len(runs) >= 5
     con = duckdb.connect(str(root / "warehouse" / "rewatch.duckdb"), read_only=True)
     try:
         published = [row[0] for row in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
