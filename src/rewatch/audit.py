@@ -325,6 +325,7 @@ class AuditResult:
         return "publish_with_warnings" if self.warnings else "publish"
 
     def as_dict(self) -> dict:
+        """The report's view: decision, per-suite results, findings as lines."""
         return {
             "decision": self.decision,
             "suites": self.suites,
@@ -335,6 +336,7 @@ class AuditResult:
         }
 
     def to_dict(self) -> dict:
+        """Everything, for the child process to hand back (`from_dict` reads it)."""
         return {
             "night": self.night.isoformat() if self.night else None,
             "suites": self.suites,
@@ -394,11 +396,10 @@ def _summary_and_examples(result, asset_sql: str, engine) -> tuple[str, list]:
     if raised:
         return f"could not be evaluated: {raised}", []
     if config.type == "unexpected_rows_expectation":
-        import sqlalchemy as sa
-
         query = config.kwargs["unexpected_rows_query"].replace("{batch}", f"({asset_sql}) as batch")
         with engine.connect() as connection:
-            rows = connection.execute(sa.text(f"select * from ({query}) as offending limit {EXAMPLES}"))
+            # Driver SQL as written: no bind-parameter parsing of the query's colons.
+            rows = connection.exec_driver_sql(f"select * from ({query}) as offending limit {EXAMPLES}")
             examples = [dict(row) for row in rows.mappings().fetchall()]
         return f"{data.get('observed_value')} offending row(s)", examples
     if "unexpected_count" in data:
