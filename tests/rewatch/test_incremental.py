@@ -18,11 +18,12 @@ pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
 
 
-def run_night(night: dt.date, audit: bool = True) -> dict:
+def run_night(night: dt.date, audit: bool = False) -> dict:
     """One nightly run without Airflow: the same step functions the DAG's tasks call.
 
-    `audit=False` skips the GX audit (about 15 s a night) where a test is about incremental
-    equivalence only; the audit itself is tested in test_audit.py and on every other order.
+    These tests are about incremental equivalence, so the GX audit (about 15 s a night) runs
+    only where asked: on the shuffled order with re-runs, where its change-scoped batches meet
+    re-deliveries. The audit itself is tested in test_audit.py.
     """
     settings = get_settings()
     loaded = pipeline.load(night, settings)
@@ -49,7 +50,7 @@ def test_any_load_order_and_reruns_equal_a_full_rebuild(generated_small, tmp_pat
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     for index in order:
-        run_night(START + dt.timedelta(days=index), audit=order != (2, 1, 0, 1))
+        run_night(START + dt.timedelta(days=index), audit=order == (1, 2, 0, 2, 0))
     assert_equals_rebuild(tmp_path)
 
     # ... and equal the generator's ground truth (all three nights are in).
