@@ -547,9 +547,12 @@ def audit_in_process(
                         examples=examples,
                     )
                 )
+            # Rows in the batch (e.g. the sessions this run built), as GX counted them.
+            counts = [(r.result or {}).get("element_count") for r in validation.results]
             result.suites[suite_dict["name"]] = {
                 "table": meta.get("table", meta["asset"]),
                 "stage": meta["stage"],
+                "rows": max((c for c in counts if c is not None), default=None),
                 "evaluated": len(validation.results),
                 "failed_errors": failed["error"],
                 "failed_warnings": failed["warning"],

@@ -117,13 +117,13 @@ def render_html(summary: dict) -> str:
         parts += ["<h2>Quarantined by reason</h2><table>", _rows(load["quarantined_by_reason"].items()), "</table>"]
     if audit.get("suites"):
         parts.append(
-            "<h2>Audit</h2><table><tr><th>suite</th><th>table</th><th>expectations</th>"
+            "<h2>Audit</h2><table><tr><th>suite</th><th>table</th><th>rows validated</th><th>expectations</th>"
             "<th>failed errors</th><th>failed warnings</th></tr>"
         )
         for name, suite in sorted(audit["suites"].items()):
             parts.append(
                 f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(suite.get('table')))}</td>"
-                f"<td>{suite.get('evaluated')}</td><td>{suite.get('failed_errors')}</td>"
+                f"<td>{suite.get('rows', '')}</td><td>{suite.get('evaluated')}</td><td>{suite.get('failed_errors')}</td>"
                 f"<td>{suite.get('failed_warnings')}</td></tr>"
             )
         parts.append("</table>")
