@@ -123,7 +123,8 @@ def render_html(summary: dict) -> str:
         for name, suite in sorted(audit["suites"].items()):
             parts.append(
                 f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(suite.get('table')))}</td>"
-                f"<td>{suite.get('rows', '')}</td><td>{suite.get('evaluated')}</td><td>{suite.get('failed_errors')}</td>"
+                f"<td>{'' if suite.get('rows') is None else suite['rows']}</td><td>{suite.get('evaluated')}</td>"
+                f"<td>{suite.get('failed_errors')}</td>"
                 f"<td>{suite.get('failed_warnings')}</td></tr>"
             )
         parts.append("</table>")
