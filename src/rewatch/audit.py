@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
+from rewatch.load import sql_str
 from rewatch.settings import PROJECT_ROOT, Settings
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
@@ -33,10 +34,6 @@ EXAMPLES = 3
 
 class AuditError(PermanentError):
     """An error-severity expectation failed: the night is refused and the published file kept."""
-
-
-def _sql_str(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class Scope:
 
     def raw_partition(self, table: str) -> str:
         assert self.night is not None
-        return _sql_str(self.settings.raw_dir / table / f"export_date={self.night.isoformat()}" / "data.parquet")
+        return sql_str(self.settings.raw_dir / table / f"export_date={self.night.isoformat()}" / "data.parquet")
 
     @property
     def night_sql(self) -> str:
@@ -83,7 +80,7 @@ def _raw_playback_events_schema(scope: Scope) -> str:
 
 
 def _raw_night_files(scope: Scope) -> str:
-    manifest = _sql_str(night_dir(scope.settings.exports_dir, scope.night) / MANIFEST_NAME)
+    manifest = sql_str(night_dir(scope.settings.exports_dir, scope.night) / MANIFEST_NAME)
     return f"""
         with manifest as (
             select unnest(files, recursive := true)
@@ -106,7 +103,7 @@ def _raw_night_files(scope: Scope) -> str:
 
 
 def _raw_night_totals(scope: Scope) -> str:
-    ledgers = _sql_str(scope.settings.raw_dir / "ledger" / "*" / "data.parquet")
+    ledgers = sql_str(scope.settings.raw_dir / "ledger" / "*" / "data.parquet")
     return f"""
         with ledger as (
             select * from read_parquet({ledgers}, hive_partitioning = false)

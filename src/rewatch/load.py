@@ -156,7 +156,7 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _sql_str(value: str) -> str:
+def sql_str(value: str) -> str:
     """Quote a value for the few places DuckDB takes no parameter (table function paths)."""
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -211,7 +211,7 @@ def _read_records(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: str, columns: tuple[str, ...], relation: str
 ) -> None:
     """The reader for one format; malformed CSV records go to `<relation>_rejects`."""
-    cols = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns)
+    cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in columns)
     select_cols = ", ".join(f'"{c}"' for c in columns)
     con.execute(f"create or replace temp table {relation}_rejects (line bigint, reason varchar, record varchar)")
     if fmt == "csv":
@@ -226,7 +226,7 @@ def _read_records(
             f"""
             create or replace temp table {relation} as
             select row_number() over () + 1 as _line, {select_cols}
-            from read_csv({_sql_str(str(path))}, columns = {{{cols}}}, header = true, auto_detect = false,
+            from read_csv({sql_str(str(path))}, columns = {{{cols}}}, header = true, auto_detect = false,
                           delim = ',', quote = '"', escape = '"',
                           ignore_errors = true, store_rejects = true, strict_mode = true,
                           rejects_table = '{relation}_rej_raw', rejects_scan = '{relation}_rej_scan',
@@ -260,20 +260,20 @@ def _read_records(
         )
     elif fmt == "parquet":
         described = con.execute(
-            f"select name from parquet_schema({_sql_str(str(path))}) where num_children is null"
+            f"select name from parquet_schema({sql_str(str(path))}) where num_children is null"
         ).fetchall()
         _check_columns(path, [r[0] for r in described], columns)
         casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
         con.execute(
             f"create or replace temp table {relation} as "
-            f"select row_number() over () as _line, {casts} from read_parquet({_sql_str(str(path))})"
+            f"select row_number() over () as _line, {casts} from read_parquet({sql_str(str(path))})"
         )
     else:  # ndjson
         con.execute(
             f"""
             create or replace temp table {relation} as
             select row_number() over () as _line, {select_cols}
-            from read_json({_sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
+            from read_json({sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
                            ignore_errors = false)
             """
         )
@@ -284,12 +284,12 @@ def _write_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path, p
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
-        con.execute(f"copy ({query}) to {_sql_str(str(tmp))} (format parquet, compression zstd)", params or [])
+        con.execute(f"copy ({query}) to {sql_str(str(tmp))} (format parquet, compression zstd)", params or [])
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return con.execute(f"select count(*) from read_parquet({_sql_str(str(target))})").fetchone()[0]
+    return con.execute(f"select count(*) from read_parquet({sql_str(str(target))})").fetchone()[0]
 
 
 def _rule_case(rules: tuple[tuple[str, str], ...]) -> str:
@@ -304,7 +304,7 @@ def _ledger_rows(raw_dir: Path) -> list[tuple]:
     con = connect()
     try:
         return con.execute(
-            f"select export_date, path, sha256, status from read_parquet({_sql_str(str(ledger_glob))})"
+            f"select export_date, path, sha256, status from read_parquet({sql_str(str(ledger_glob))})"
         ).fetchall()
     finally:
         con.close()
@@ -453,8 +453,8 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     result = LoadResult(night=night, status="already_loaded")
     con = connect()
     try:
-        ledger = _sql_str(str(partition_path(raw_dir, "ledger", night)))
-        quarantine = _sql_str(str(partition_path(raw_dir, "quarantine", night)))
+        ledger = sql_str(str(partition_path(raw_dir, "ledger", night)))
+        quarantine = sql_str(str(partition_path(raw_dir, "quarantine", night)))
         result.events_loaded = con.execute(
             f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'playback_events%'"
         ).fetchone()[0]

@@ -114,18 +114,17 @@ def rebuild(settings: Settings | None = None) -> dict:
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import rebuild as rebuild_warehouse
-    from rewatch.report import report_dir, update_report
+    from rewatch.report import report_dir, start_report, update_report
 
     settings = settings or get_settings()
 
     def audit_candidate(candidate: Path) -> dict:
         result = run_audit(settings, None, candidate, report_dir(settings, None) / "data_docs")
-        update_report(settings, None, audit=result.as_dict(), publish_decision=result.decision)
+        summary = result.as_dict()
+        update_report(settings, None, audit=summary, publish_decision=result.decision)
         if result.errors:
             raise AuditError(result.error_message())
-        return {k: result.as_dict()[k] for k in ("decision", "warnings", "seconds")}
-
-    from rewatch.report import start_report
+        return {k: summary[k] for k in ("decision", "warnings", "seconds")}
 
     start_report(settings, None)
     summary = rebuild_warehouse(settings, audit=audit_candidate)
@@ -135,7 +134,7 @@ def rebuild(settings: Settings | None = None) -> dict:
 
 def record_failure(night: dt.date, task_id: str, error: str, settings: Settings | None = None) -> Path:
     """Append a structured alert (one JSON line) and mark the night's report as failed."""
-    from rewatch.report import update_report
+    from rewatch.report import read_report, update_report
 
     settings = settings or get_settings()
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -150,9 +149,10 @@ def record_failure(night: dt.date, task_id: str, error: str, settings: Settings 
         handle.write(json.dumps(alert, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    report = update_report(settings, night, failed_task=task_id, error=error)
-    if report.get("outcome") != "refused":
-        update_report(settings, night, outcome="failed", publish_decision="not published")
+    fields = {"failed_task": task_id, "error": error}
+    if read_report(settings, night).get("outcome") != "refused":  # a refusal says more than "failed"
+        fields.update(outcome="failed", publish_decision="not published")
+    update_report(settings, night, **fields)
     post_webhook(alert)
     return alerts
 
