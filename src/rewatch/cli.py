@@ -84,6 +84,48 @@ def generate(
     )
 
 
+@app.command("import-netflix")
+def import_netflix(
+    file: Annotated[Path, typer.Argument(help="A member's ViewingActivity.csv (Netflix account download).")],
+    household_id: Annotated[str, typer.Option("--household-id", help="The household the download belongs to.")],
+    out: Annotated[Path, typer.Option("--out", help="Exports folder to write the night into.")],
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA zone (default: the main zone of the rows' Country).")
+    ] = None,
+    kids_profile: Annotated[
+        list[str] | None, typer.Option("--kids-profile", help="A profile name that is a kids profile (repeatable).")
+    ] = None,
+    night: Annotated[
+        str | None, typer.Option("--night", help="Night to deliver it in (default: date of its latest session).")
+    ] = None,
+) -> None:
+    """Turn one member's viewing-activity download into an export night, ready for `rewatch run`."""
+    from rewatch.netflix import ViewingActivityError, import_download
+
+    if not file.is_file():
+        raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
+    try:
+        result = import_download(
+            file,
+            household_id,
+            out,
+            timezone=timezone,
+            kids_profiles=tuple(kids_profile or ()),
+            night=_date(night, "--night") if night else None,
+        )
+    except ViewingActivityError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(
+        f"{'imported' if result.changed else 'already imported (nothing changed)'}: {result.sessions:,} sessions "
+        f"of {len(result.profiles)} profile(s), household {result.household_id} "
+        f"({result.country_code or 'no country'}, {result.timezone}) -> {result.folder}"
+    )
+    for rejected in result.rejected:
+        err.print(f"  line {rejected.line}: {rejected.reason} (delivered anyway; the load quarantines it)")
+    console.print(f"next: rewatch run --date {result.night}")
+
+
 def _run(nights: list[dt.date], verbose: bool) -> int:
     import warnings
 

@@ -55,6 +55,9 @@ SNAPSHOT_TABLES = {
 }
 
 EVENT_FILE_RE = re.compile(r"^playback_events[^/]*\.(csv|csv\.gz|parquet|ndjson|ndjson\.gz|jsonl|jsonl\.gz)$")
+# The second feed: one row per playback session, in the Netflix account-export format plus
+# household_id and profile_id (src/rewatch/netflix.py reads it; columns in EXPORT_COLUMNS).
+ACTIVITY_FILE_RE = re.compile(r"^viewing_activity[^/]*\.csv$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -114,6 +117,10 @@ class Manifest:
     @property
     def event_files(self) -> tuple[ManifestFile, ...]:
         return tuple(f for f in self.files if EVENT_FILE_RE.match(f.path))
+
+    @property
+    def activity_files(self) -> tuple[ManifestFile, ...]:
+        return tuple(f for f in self.files if ACTIVITY_FILE_RE.match(f.path))
 
     def snapshot_file(self, table: str) -> ManifestFile:
         for entry in self.files:
@@ -190,7 +197,9 @@ def read_manifest(folder: Path) -> Manifest:
             raise ExportError(f"{manifest_path}: files[{i}] ({path}): rows and bytes must be non-negative integers")
         if not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
             raise ExportError(f"{manifest_path}: files[{i}] ({path}): sha256 must be 64 lower-case hex digits")
-        if path != MANIFEST_NAME and not (EVENT_FILE_RE.match(path) or path[:-4] in SNAPSHOT_TABLES):
+        if path != MANIFEST_NAME and not (
+            EVENT_FILE_RE.match(path) or ACTIVITY_FILE_RE.match(path) or path[:-4] in SNAPSHOT_TABLES
+        ):
             raise ExportError(f"{manifest_path}: {path} is not a file the export contract knows")
         entries.append(ManifestFile(path=path, rows=rows, bytes=size, sha256=sha))
     manifest = Manifest(export_date=export_date, schema_version=SCHEMA_VERSION, files=tuple(entries), folder=folder)

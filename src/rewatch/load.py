@@ -2,7 +2,8 @@
 
 The raw zone (`$REWATCH_WAREHOUSE_DIR/raw/`) holds one Parquet partition per table and night:
 
-    raw/<table>/export_date=<D>/data.parquet      playback_events, titles, households, profiles
+    raw/<table>/export_date=<D>/data.parquet      playback_events, viewing_activity, titles,
+                                                  households, profiles
     raw/quarantine/export_date=<D>/data.parquet   rows that break the contract, with file, line, reason
     raw/ledger/export_date=<D>/data.parquet       the night's files by sha256, with row counts
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from rewatch.contract import (
     EVENT_COLUMNS,
@@ -40,7 +42,32 @@ from rewatch.contract import (
     verify_files,
 )
 
-RAW_TABLES = ("playback_events", "titles", "households", "profiles", "quarantine", "ledger")
+RAW_TABLES = ("playback_events", "viewing_activity", "titles", "households", "profiles", "quarantine", "ledger")
+
+# The viewing-activity feed's raw partition: one row per session, parsed by rewatch.netflix.
+ACTIVITY_SCHEMA = (
+    ("export_date", "date"),
+    ("_file", "varchar"),
+    ("_line", "bigint"),
+    ("household_id", "varchar"),
+    ("profile_id", "varchar"),
+    ("profile_name", "varchar"),
+    ("started_at", "timestamp"),
+    ("duration_seconds", "integer"),
+    ("bookmark_seconds", "integer"),
+    ("latest_bookmark_seconds", "integer"),
+    ("title", "varchar"),
+    ("series_title", "varchar"),
+    ("season_label", "varchar"),
+    ("season_number", "integer"),
+    ("episode_title", "varchar"),
+    ("episode_number", "integer"),
+    ("supplemental_type", "varchar"),
+    ("is_autoplay", "boolean"),
+    ("device_model", "varchar"),
+    ("device_type", "varchar"),
+    ("country", "varchar"),
+)
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)$"
 
 # Quarantine reasons, in the order they are checked (a row gets the first that applies).
@@ -128,6 +155,7 @@ class LoadResult:
     night: dt.date
     status: str  # loaded | already_loaded
     events_loaded: int = 0
+    activity_sessions_loaded: int = 0
     rows_quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     files_skipped_as_redelivered: list[str] = field(default_factory=list)
@@ -137,6 +165,7 @@ class LoadResult:
             "night": self.night.isoformat(),
             "status": self.status,
             "events_loaded": self.events_loaded,
+            "activity_sessions_loaded": self.activity_sessions_loaded,
             "rows_quarantined": self.rows_quarantined,
             "quarantined_by_reason": dict(self.quarantined_by_reason),
             "files_skipped_as_redelivered": list(self.files_skipped_as_redelivered),
@@ -326,6 +355,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     verify_files(manifest)
     ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
     if is_loaded(ledger, manifest):
+        _ensure_activity_partition(raw_dir, night)
         return _summarise_loaded(raw_dir, night)
 
     other_nights = {sha: (n, p) for n, p, sha, status in ledger if n != night and status == "loaded"}
@@ -340,6 +370,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
             "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
         )
         _load_events(con, manifest, other_nights, result)
+        _load_activity(con, manifest, other_nights, result)
         for table, columns in SNAPSHOT_TABLES.items():
             _load_snapshot(con, manifest, table, columns)
         reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
@@ -348,7 +379,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
         _write_partition(
             con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night)
         )
-        for table in ("playback_events", *SNAPSHOT_TABLES):
+        for table in ("playback_events", "viewing_activity", *SNAPSHOT_TABLES):
             _write_partition(
                 con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
             )
@@ -399,6 +430,95 @@ def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult
         quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0] + rejected
         result.events_loaded += loaded
         _ledger(con, night, entry, loaded, quarantined, "loaded", None)
+
+
+def _load_activity(con, manifest: Manifest, other_nights: dict, result: LoadResult) -> None:
+    """The viewing-activity feed: parsed row by row (rewatch.netflix), rejects quarantined."""
+    from rewatch.netflix import EXPORT_COLUMNS, ViewingActivityError, read_viewing_activity
+
+    night = manifest.export_date
+    columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
+    con.execute(f"create temp table night_viewing_activity ({columns})")
+    for entry in manifest.activity_files:
+        if entry.sha256 in other_nights:
+            first_night, first_path = other_nights[entry.sha256]
+            _ledger(con, night, entry, 0, 0, "redelivered", f"{first_night}/{first_path}")
+            result.files_skipped_as_redelivered.append(entry.path)
+            continue
+        path = manifest.resolve(entry)
+        try:
+            rows, rejected = read_viewing_activity(path, EXPORT_COLUMNS)
+        except ViewingActivityError as exc:
+            raise ExportError(f"{exc}; ask the exporter to re-deliver it") from None
+        if len(rows) + len(rejected) != entry.rows:
+            raise ExportError(
+                f"{path}: the manifest says {entry.rows} rows but the file holds {len(rows) + len(rejected)} "
+                f"({len(rows)} readable, {len(rejected)} malformed); the file is cut short or the manifest is wrong"
+            )
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "_line": r.line,
+                    "household_id": r.household_id,
+                    "profile_id": r.profile_id,
+                    "profile_name": r.profile_name,
+                    "started_at": r.started_at.replace(tzinfo=None),
+                    "duration_seconds": r.duration_seconds,
+                    "bookmark_seconds": r.bookmark_seconds,
+                    "latest_bookmark_seconds": r.latest_bookmark_seconds,
+                    "title": r.title,
+                    "series_title": r.parsed_title.series,
+                    "season_label": r.parsed_title.season,
+                    "season_number": r.parsed_title.season_number,
+                    "episode_title": r.parsed_title.episode,
+                    "episode_number": r.parsed_title.episode_number,
+                    "supplemental_type": r.supplemental_type,
+                    "is_autoplay": r.is_autoplay,
+                    "device_model": r.device_model,
+                    "device_type": r.device_type,
+                    "country": r.country,
+                }
+                for r in rows
+            ],
+            schema=pa.schema(
+                [(name, _ARROW_TYPES[kind]) for name, kind in ACTIVITY_SCHEMA if name not in ("export_date", "_file")]
+            ),
+        )
+        con.register("activity_rows", table)
+        con.execute("insert into night_viewing_activity select ?, ?, * from activity_rows", [night, entry.path])
+        con.unregister("activity_rows")
+        # The reason's code only (`invalid_duration: ...` -> invalid_duration); the record keeps the value.
+        if rejected:
+            con.executemany(
+                "insert into quarantine values (?, ?, ?, ?, ?)",
+                [[night, entry.path, r.line, r.reason.split(":")[0], r.record] for r in rejected],
+            )
+        result.activity_sessions_loaded += len(rows)
+        _ledger(con, night, entry, len(rows), len(rejected), "loaded", None)
+
+
+_ARROW_TYPES = {
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "varchar": pa.string(),
+    "timestamp": pa.timestamp("us"),
+    "boolean": pa.bool_(),
+}
+
+
+def _ensure_activity_partition(raw_dir: Path, night: dt.date) -> None:
+    """Nights loaded before the second feed existed get its (empty) partition, so every loaded
+    night has one and the models can read a run's nights without checking which exist."""
+    target = partition_path(raw_dir, "viewing_activity", night)
+    if target.exists():
+        return
+    con = connect()
+    try:
+        columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
+        con.execute(f"create temp table night_viewing_activity ({columns})")
+        _write_partition(con, "select * from night_viewing_activity", target)
+    finally:
+        con.close()
 
 
 def _quarantine_from(con, night: dt.date, file: str, columns: tuple[str, ...]) -> None:
@@ -457,6 +577,9 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
         quarantine = sql_str(str(partition_path(raw_dir, "quarantine", night)))
         result.events_loaded = con.execute(
             f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'playback_events%'"
+        ).fetchone()[0]
+        result.activity_sessions_loaded = con.execute(
+            f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'viewing_activity%'"
         ).fetchone()[0]
         result.files_skipped_as_redelivered = [
             r[0]

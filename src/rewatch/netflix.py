@@ -7,14 +7,17 @@ lost), durations with or without a leading zero, quotes and commas in titles, no
 titles. Every parser here is strict: a value it cannot read is an error naming the value,
 never a guess. Start times are UTC.
 
-This module parses and normalises rows; turning them into export nights and sessions is the
-feed's next part.
+This module parses and normalises rows (the loader uses it for `viewing_activity*.csv`) and
+turns a member's download into an export night (`import_download`).
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,8 @@ COLUMNS = (
     "Latest Bookmark",
     "Country",
 )
+# A nightly export's file of this feed: the same columns, plus who watched (export contract).
+EXPORT_COLUMNS = (*COLUMNS, "household_id", "profile_id")
 NOT_LATEST = "Not latest view"
 
 ISO_START = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
@@ -54,7 +59,11 @@ DEVICE_RULES = (
 
 
 class ViewingActivityError(ValueError):
-    """A file or value the viewing-activity reader cannot accept."""
+    """A file or value the viewing-activity reader cannot accept; `code` is the quarantine reason."""
+
+    def __init__(self, message: str, code: str = "invalid_viewing_activity") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def parse_start_time(text: str) -> dt.datetime:
@@ -66,18 +75,20 @@ def parse_start_time(text: str) -> dt.datetime:
         month, day, year, hour, minute = (int(g) for g in match.groups()[:5])
         second = int(match.group(6) or 0)
     else:
-        raise ViewingActivityError(f"Start Time {text!r} is neither 'YYYY-MM-DD HH:MM:SS' nor 'M/D/YYYY H:MM'")
+        raise ViewingActivityError(
+            f"Start Time {text!r} is neither 'YYYY-MM-DD HH:MM:SS' nor 'M/D/YYYY H:MM'", "unparseable_start_time"
+        )
     try:
         return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except ValueError as exc:
-        raise ViewingActivityError(f"Start Time {text!r}: {exc}") from None
+        raise ViewingActivityError(f"Start Time {text!r}: {exc}", "unparseable_start_time") from None
 
 
 def parse_hms(text: str, column: str = "Duration") -> int:
     """`0:22:34` or `00:22:34` -> seconds."""
     match = HMS.match(text.strip())
     if not match:
-        raise ViewingActivityError(f"{column} {text!r} is not H:MM:SS")
+        raise ViewingActivityError(f"{column} {text!r} is not H:MM:SS", f"invalid_{column.lower().replace(' ', '_')}")
     hours, minutes, seconds = (int(g) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
 
@@ -146,6 +157,8 @@ class ViewingRow:
     device_model: str
     device_type: str
     country: str
+    household_id: str | None = None
+    profile_id: str | None = None
 
     @property
     def covered_from_seconds(self) -> int:
@@ -164,9 +177,15 @@ def parse_row(line: int, row: dict[str, str]) -> ViewingRow:
     profile = (row.get("Profile Name") or "").strip()
     title = (row.get("Title") or "").strip()
     if not profile:
-        raise ViewingActivityError("Profile Name is empty")
+        raise ViewingActivityError("Profile Name is empty", "missing_profile_name")
     if not title:
-        raise ViewingActivityError("Title is empty")
+        raise ViewingActivityError("Title is empty", "missing_title")
+    ids = {}
+    for column in ("household_id", "profile_id"):
+        if column in row:
+            ids[column] = (row[column] or "").strip()
+            if not ids[column]:
+                raise ViewingActivityError(f"{column} is empty", f"missing_{column}")
     return ViewingRow(
         line=line,
         profile_name=profile,
@@ -181,34 +200,272 @@ def parse_row(line: int, row: dict[str, str]) -> ViewingRow:
         device_model=(row.get("Device Type") or "").strip(),
         device_type=normalise_device(row.get("Device Type") or ""),
         country=(row.get("Country") or "").strip(),
+        **ids,
     )
 
 
-def read_viewing_activity(path: Path) -> tuple[list[ViewingRow], list[Rejected]]:
+def read_viewing_activity(path: Path, columns: tuple[str, ...] = COLUMNS) -> tuple[list[ViewingRow], list[Rejected]]:
     """Every row of one file: parsed rows, and rejected rows with their line and reason.
 
+    `columns` is the member's download (COLUMNS) or a nightly export file (EXPORT_COLUMNS).
     Lines are the file's physical line numbers (the header is line 1), so a title with an
-    embedded newline does not shift the numbers after it. A wrong header rejects the file.
+    embedded newline does not shift the numbers after it. A rejected row's reason is
+    `<code>: <detail>`. A wrong header (or an undecodable file) rejects the whole file.
     """
+    try:
+        return _read(path, columns)
+    except UnicodeDecodeError as exc:
+        raise ViewingActivityError(f"{path}: not UTF-8 text ({exc})", "not_utf8") from None
+    except csv.Error as exc:
+        raise ViewingActivityError(f"{path}: unreadable CSV ({exc})", "malformed_csv") from None
+
+
+def _read(path: Path, columns: tuple[str, ...]) -> tuple[list[ViewingRow], list[Rejected]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        if header is None or tuple(h.strip() for h in header) != columns:
             raise ViewingActivityError(
-                f"{path}: the header must be exactly these columns, in this order: {', '.join(COLUMNS)} "
-                f"(found: {', '.join(header) if header else 'an empty file'})"
+                f"{path}: the header must be exactly these columns, in this order: {', '.join(columns)} "
+                f"(found: {', '.join(header) if header else 'an empty file'})",
+                "wrong_header",
             )
         rows, rejected = [], []
         line = reader.line_num + 1
         for record in reader:
-            if len(record) != len(COLUMNS):
-                rejected.append(
-                    Rejected(line, f"expected {len(COLUMNS)} fields, found {len(record)}", ",".join(record))
-                )
+            if len(record) != len(columns):
+                reason = f"malformed_csv_record: expected {len(columns)} fields, found {len(record)}"
+                rejected.append(Rejected(line, reason, ",".join(record)))
             else:
                 try:
-                    rows.append(parse_row(line, dict(zip(COLUMNS, record, strict=True))))
-                except (ViewingActivityError, KeyError) as exc:
-                    rejected.append(Rejected(line, str(exc), ",".join(record)))
+                    rows.append(parse_row(line, dict(zip(columns, record, strict=True))))
+                except ViewingActivityError as exc:
+                    rejected.append(Rejected(line, f"{exc.code}: {exc}", ",".join(record)))
             line = reader.line_num + 1
     return rows, rejected
+
+
+# --- Importing a member's download as an export night ------------------------------------
+
+HOUSEHOLD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+COUNTRY = re.compile(r"^([A-Z]{2})\b")
+KIDS_PROFILE_NAMES = ("kids", "children", "kids profile")
+# A country's main zone where it has several (its most populous); others from tzdata's zone.tab.
+MAIN_TIMEZONES = {
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "MX": "America/Mexico_City",
+    "BR": "America/Sao_Paulo",
+    "AR": "America/Argentina/Buenos_Aires",
+    "CL": "America/Santiago",
+    "AU": "Australia/Sydney",
+    "NZ": "Pacific/Auckland",
+    "RU": "Europe/Moscow",
+    "KZ": "Asia/Almaty",
+    "ID": "Asia/Jakarta",
+    "CN": "Asia/Shanghai",
+    "ES": "Europe/Madrid",
+    "PT": "Europe/Lisbon",
+    "DE": "Europe/Berlin",
+    "UA": "Europe/Kyiv",
+    "EC": "America/Guayaquil",
+    "MY": "Asia/Kuala_Lumpur",
+}
+
+
+@dataclass
+class ImportResult:
+    night: dt.date
+    folder: Path
+    household_id: str
+    country_code: str | None
+    timezone: str
+    sessions: int
+    profiles: dict[str, str]  # profile name -> profile_id
+    rejected: list[Rejected]
+    changed: bool
+
+
+def main_timezone(country_code: str) -> str:
+    """The IANA zone most of a country's households live in (MAIN_TIMEZONES, then zone.tab)."""
+    if country_code in MAIN_TIMEZONES:
+        return MAIN_TIMEZONES[country_code]
+    try:
+        from importlib.resources import files
+
+        zone_tab = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        zone_tab = ""
+    for line in zone_tab.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[0] == country_code:
+            return fields[2]
+    raise ViewingActivityError(f"no main time zone known for country {country_code!r}; pass --timezone")
+
+
+def import_download(
+    path: Path,
+    household_id: str,
+    out: Path,
+    timezone: str | None = None,
+    kids_profiles: tuple[str, ...] = (),
+    night: dt.date | None = None,
+) -> ImportResult:
+    """Turn one member's download into an export night of the viewing-activity feed.
+
+    A download is one delivery: every row goes into one night, by default the UTC date of its
+    latest session (`night` overrides it). The night's folder gets
+    `viewing_activity-<household>.csv` (the rows as downloaded, plus household_id and
+    profile_id), the household and its profiles merged into households.csv / profiles.csv,
+    titles.csv kept (or an empty catalog), and a new manifest. Files are only rewritten when
+    their content changes, so importing the same download twice changes nothing. Rows that
+    cannot be read are still written: the loader quarantines them with their line and reason.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from rewatch.contract import (
+        HOUSEHOLD_COLUMNS,
+        MANIFEST_NAME,
+        PROFILE_COLUMNS,
+        TITLE_COLUMNS,
+        read_manifest,
+        write_manifest,
+    )
+
+    if not HOUSEHOLD_ID.match(household_id):
+        raise ViewingActivityError(
+            f"household id {household_id!r}: use 1-64 letters, digits, '.', '_' or '-' (it names a file)"
+        )
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ViewingActivityError(f"--timezone {timezone!r} is not an IANA time zone name") from None
+    records = _raw_records(path)
+    parsed: list[tuple[list[str], ViewingRow | None]] = []
+    rejected = []
+    for line, fields in records:
+        try:
+            if len(fields) != len(COLUMNS):
+                raise ViewingActivityError(
+                    f"expected {len(COLUMNS)} fields, found {len(fields)}", "malformed_csv_record"
+                )
+            parsed.append((fields, parse_row(line, dict(zip(COLUMNS, fields, strict=True)))))
+        except ViewingActivityError as exc:
+            parsed.append((fields, None))
+            rejected.append(Rejected(line, f"{exc.code}: {exc}", ",".join(fields)))
+    rows = [row for _, row in parsed if row is not None]
+    if not rows:
+        raise ViewingActivityError(f"{path}: no readable rows to import")
+
+    countries = collections.Counter(m.group(1) for r in rows if (m := COUNTRY.match(r.country)))
+    country_code = countries.most_common(1)[0][0] if countries else None
+    if timezone is None:
+        if country_code is None:
+            raise ViewingActivityError(f"{path}: no Country to take a time zone from; pass --timezone")
+        timezone = main_timezone(country_code)
+    kids = {name.casefold() for name in kids_profiles} | set(KIDS_PROFILE_NAMES)
+    names = sorted({fields[0].strip() for fields, _ in parsed if fields and fields[0].strip()})
+    profiles = {name: f"{household_id}-{hashlib.sha256(name.encode()).hexdigest()[:12]}" for name in names}
+    night = night or max(r.started_at for r in rows).date()
+
+    folder = out / night.isoformat()
+    existing = {}
+    if folder.exists():
+        if not (folder / MANIFEST_NAME).is_file():
+            raise ViewingActivityError(f"{folder}: exists without a manifest; finish or remove that night first")
+        existing = {entry.path: entry.rows for entry in read_manifest(folder).files}
+    folder.mkdir(parents=True, exist_ok=True)
+
+    activity_name = f"viewing_activity-{household_id}.csv"
+    activity_rows = [
+        [*fields, household_id, profiles.get(fields[0].strip(), "") if fields else ""] for fields, _ in parsed
+    ]
+    households = _merge_rows(
+        folder / "households.csv", HOUSEHOLD_COLUMNS, "household_id", [[household_id, country_code or "", timezone]]
+    )
+    profile_rows = [
+        [profile_id, household_id, name, "true" if name.casefold() in kids else "false"]
+        for name, profile_id in profiles.items()
+    ]
+    profile_table = _merge_rows(folder / "profiles.csv", PROFILE_COLUMNS, "profile_id", profile_rows)
+    changed = False
+    changed |= _write_if_changed(folder / activity_name, EXPORT_COLUMNS, activity_rows)
+    changed |= _write_if_changed(folder / "households.csv", HOUSEHOLD_COLUMNS, households)
+    changed |= _write_if_changed(folder / "profiles.csv", PROFILE_COLUMNS, profile_table)
+    if not (folder / "titles.csv").exists():
+        changed |= _write_if_changed(folder / "titles.csv", TITLE_COLUMNS, [])
+    if changed or not existing:
+        counts = dict(existing)
+        counts.update(
+            {
+                activity_name: len(activity_rows),
+                "households.csv": len(households),
+                "profiles.csv": len(profile_table),
+            }
+        )
+        counts.setdefault("titles.csv", 0)
+        write_manifest(folder, night, counts)
+    return ImportResult(
+        night=night,
+        folder=folder,
+        household_id=household_id,
+        country_code=country_code,
+        timezone=timezone,
+        sessions=len(rows),
+        profiles=profiles,
+        rejected=rejected,
+        changed=changed or not existing,
+    )
+
+
+def _raw_records(path: Path) -> list[tuple[int, list[str]]]:
+    """(physical line, fields) of every record after the header, which must be COLUMNS."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != COLUMNS:
+                raise ViewingActivityError(
+                    f"{path}: the header must be exactly these columns, in this order: {', '.join(COLUMNS)} "
+                    f"(found: {', '.join(header) if header else 'an empty file'})",
+                    "wrong_header",
+                )
+            records = []
+            line = reader.line_num + 1
+            for fields in reader:
+                records.append((line, fields))
+                line = reader.line_num + 1
+            return records
+    except UnicodeDecodeError as exc:
+        raise ViewingActivityError(f"{path}: not UTF-8 text ({exc})", "not_utf8") from None
+
+
+def _merge_rows(path: Path, columns: tuple[str, ...], key: str, rows: list[list[str]]) -> list[list[str]]:
+    """A snapshot file's rows with `rows` upserted by `key`, sorted by key (deterministic)."""
+    merged = {}
+    if path.exists():
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != columns:
+                raise ViewingActivityError(f"{path}: expected columns {', '.join(columns)}; not merging into it")
+            for fields in reader:
+                merged[fields[columns.index(key)]] = fields
+    for fields in rows:
+        merged[fields[columns.index(key)]] = fields
+    return [merged[k] for k in sorted(merged)]
+
+
+def _write_if_changed(path: Path, columns: tuple[str, ...], rows: list[list[str]]) -> bool:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    content = buffer.getvalue().encode("utf-8")
+    if path.exists() and path.read_bytes() == content:
+        return False
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return True

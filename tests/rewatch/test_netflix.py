@@ -160,4 +160,9 @@ def test_bad_rows_are_rejected_with_their_line_and_reason(tmp_path):
     rows, rejected = read_viewing_activity(path)
     assert [r.line for r in rows] == [2]
     assert rows[0].title == 'A "quoted",\nmultiline title'
-    assert [(r.line, r.reason.split(" ")[0]) for r in rejected] == [(4, "Duration"), (5, "Start"), (6, "expected")]
+    assert [(r.line, r.reason.split(":")[0]) for r in rejected] == [
+        (4, "invalid_duration"),
+        (5, "unparseable_start_time"),
+        (6, "malformed_csv_record"),
+    ]
+    assert "'ten minutes' is not H:MM:SS" in rejected[0].reason
