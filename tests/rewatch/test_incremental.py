@@ -12,7 +12,7 @@ from rewatch import pipeline
 from rewatch.build import rebuild
 from rewatch.compare import PUBLISHED_TABLES, diff_warehouses
 from rewatch.settings import get_settings
-from tests.helpers import event, write_night
+from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, write_night
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
@@ -129,4 +129,38 @@ def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order
     devices = con.execute("select distinct device_id from fct_viewing_sessions").fetchall()
     con.close()
     assert devices == [("dv1",)]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_a_recut_a_moved_household_and_a_kids_flag_re_derive_what_they_describe(workdir, tmp_path):
+    """Night 2 delivers no viewing of its own, only changed snapshots: a recut of tt1 (credits
+    from 5100 s to 4000 s), household hh1 moved to Tokyo, profile pr1 now a kids profile. The
+    sessions and cycles of night 1 they describe must change, and equal a rebuild."""
+    night1, night2 = START, START + dt.timedelta(days=1)
+    # 19:00 UTC: 14:00 in New York, 04:00 next day in Tokyo. 75 minutes to 4500 s: not the
+    # whole film at credits 5100 (coverage 4500 < 90 % of 5100), the whole film at 4000.
+    write_night(workdir.exports_dir, night1, _heartbeats("k", "2026-03-02T19:00:00", 75, 0))
+    recut = [[*TITLES[0][:7], "4000", *TITLES[0][8:]], TITLES[1]]
+    moved = [["hh1", "JP", "Asia/Tokyo"], HOUSEHOLDS[1]]
+    kids = [["pr1", "hh1", "Alex", "true"], *PROFILES[1:]]
+    write_night(workdir.exports_dir, night2, [], titles=recut, households=moved, profiles=kids)
+
+    def published():
+        con = duckdb.connect(str(workdir.published_path), read_only=True)
+        try:
+            return (
+                con.execute("select local_date, daypart, is_kids_profile from fct_viewing_sessions").fetchall(),
+                con.execute(
+                    "select content_end_seconds, is_completed, completed_local_date from fct_watch_cycles"
+                ).fetchall(),
+            )
+        finally:
+            con.close()
+
+    run_night(night1)
+    assert published() == ([(dt.date(2026, 3, 2), "school_hours", False)], [(5100, False, None)])
+    run_night(night2)
+    sessions, cycles = published()
+    assert sessions == [(dt.date(2026, 3, 3), "overnight", True)]
+    assert cycles == [(4000, True, dt.date(2026, 3, 3))]
     assert_equals_rebuild(tmp_path)

@@ -1,21 +1,12 @@
+-- Materialised only after int_run_changes has compared the previous version with the new
+-- one (it reads this table by name, so it must still hold the previous run's rows then).
+-- depends_on: {{ ref('int_run_changes') }}
 with
 
-profiles as (
+latest as (
 
-    select * from {{ ref('stg_exports__profiles') }}
-
-),
-
-nights as (
-
-    select * from {{ ref('int_nights_processed') }}
-
-),
-
-latest_snapshots as (
-
-    {{ latest_snapshot('profiles', 'nights', 'profile_id') }}
+    select * from {{ ref('int_profiles_latest') }}
 
 )
 
-select * from latest_snapshots
+select * from latest

@@ -1,32 +1,12 @@
+-- Materialised only after int_run_changes has compared the previous version with the new
+-- one (it reads this table by name, so it must still hold the previous run's rows then).
+-- depends_on: {{ ref('int_run_changes') }}
 with
 
-titles as (
+latest as (
 
-    select * from {{ ref('stg_exports__titles') }}
-
-),
-
-nights as (
-
-    select * from {{ ref('int_nights_processed') }}
-
-),
-
-latest_snapshots as (
-
-    {{ latest_snapshot('titles', 'nights', 'title_id') }}
-
-),
-
-content_ends_derived as (
-
-    select
-        *,
-        -- Where the content ends: the credits, or the runtime when the catalog has no credits.
-        coalesce(credits_start_seconds, runtime_seconds) as content_end_seconds
-
-    from latest_snapshots
+    select * from {{ ref('int_titles_latest') }}
 
 )
 
-select * from content_ends_derived
+select * from latest

@@ -1,9 +1,10 @@
 {#- What this run must recompute, captured before any incremental model changes: dbt runs
     this first because every incremental model depends on it, and it reads the warehouse's
-    previous state by name (previous_relation), not by ref. -#}
--- depends_on: {{ ref('int_titles_current') }}
--- depends_on: {{ ref('int_households_current') }}
--- depends_on: {{ ref('int_profiles_current') }}
+    previous state by name (previous_relation), not by ref. The *_current dimension tables
+    are rebuilt after it (from the *_latest models it compares them with). -#}
+-- depends_on: {{ ref('int_titles_latest') }}
+-- depends_on: {{ ref('int_households_latest') }}
+-- depends_on: {{ ref('int_profiles_latest') }}
 {% set previous_events = previous_relation('intermediate', 'int_playback_events') -%}
 {%- set previous_sessions = previous_relation('main', 'fct_viewing_sessions') -%}
 {%- set previous_titles = previous_relation('intermediate', 'int_titles_current') -%}
@@ -26,23 +27,29 @@ night_deliveries as (
 
 ),
 
+activity_sessions as (
+
+    select * from {{ ref('int_viewing_activity_sessions') }}
+
+),
+
 {% if previous_events and previous_sessions %}
 
 titles as (
 
-    select * from {{ ref('int_titles_current') }}
+    select * from {{ ref('int_titles_latest') }}
 
 ),
 
 households as (
 
-    select * from {{ ref('int_households_current') }}
+    select * from {{ ref('int_households_latest') }}
 
 ),
 
 profiles as (
 
-    select * from {{ ref('int_profiles_current') }}
+    select * from {{ ref('int_profiles_latest') }}
 
 ),
 
@@ -138,6 +145,60 @@ dimension_changes as (
 
 ),
 
+previous_activity_sessions as (
+
+    select * from {{ previous_sessions }}
+    where source = 'viewing_activity'
+
+),
+
+-- The viewing-activity feed is re-derived from its nights every run: a session added,
+-- removed or changed (a re-delivered night, a title now matched to the catalog, a later
+-- delivery that lost to an earlier one) changes the streams it was and is in.
+changed_activity_sessions as (
+
+    select coalesce(activity_sessions.session_id, previous_activity_sessions.session_id) as session_id
+    from activity_sessions
+    full outer join previous_activity_sessions
+        on activity_sessions.session_id = previous_activity_sessions.session_id
+    where
+        activity_sessions.session_id is null
+        or previous_activity_sessions.session_id is null
+        or activity_sessions.household_id is distinct from previous_activity_sessions.household_id
+        or activity_sessions.title_id is distinct from previous_activity_sessions.title_id
+        or activity_sessions.device_type is distinct from previous_activity_sessions.device_type
+        or activity_sessions.played_seconds is distinct from previous_activity_sessions.played_seconds
+        or activity_sessions.start_position_seconds is distinct from previous_activity_sessions.start_position_seconds
+        or activity_sessions.end_position_seconds is distinct from previous_activity_sessions.end_position_seconds
+        or activity_sessions.supplemental_type is distinct from previous_activity_sessions.supplemental_type
+        or activity_sessions.is_autoplay is distinct from previous_activity_sessions.is_autoplay
+
+),
+
+activity_changes as (
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        started_at as event_at
+    from activity_sessions
+    where session_id in (select changed_activity_sessions.session_id from changed_activity_sessions)
+
+    union all
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        started_at as event_at
+    from previous_activity_sessions
+    where session_id in (select changed_activity_sessions.session_id from changed_activity_sessions)
+
+),
+
 changed_events as (
 
     select
@@ -167,6 +228,16 @@ changed_events as (
         title_id,
         event_at
     from dimension_changes
+
+    union all
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        event_at
+    from activity_changes
 
 ),
 
@@ -227,6 +298,17 @@ changed as (
         cast('-infinity' as timestamp) as recompute_from
 
     from night_deliveries
+
+    union
+
+    select
+        household_id,
+        profile_id,
+        device_id,
+        title_id,
+        cast('-infinity' as timestamp) as recompute_from
+
+    from activity_sessions
 
 ),
 

@@ -92,6 +92,8 @@ session_windows as (
             sessions.title_id = window_bounds.title_id
             and (window_bounds.window_start_date is null or sessions.local_date >= window_bounds.window_start_date)
             and (window_bounds.window_end_date is null or sessions.local_date < window_bounds.window_end_date)
+    -- Title metrics leave out trailers, hooks and recaps.
+    where sessions.supplemental_type is null
 
     group by sessions.household_id, sessions.title_id, window_bounds.window_name
 

@@ -7,12 +7,25 @@
 }}
 
 -- The content each session covered: every counted pair covers
--- [position, position + played seconds]; overlapping pieces merged per session.
+-- [position, position + played seconds]; overlapping pieces merged per session. A
+-- viewing-activity session covers one segment, [Bookmark - Duration, Bookmark].
 with
 
 events as (
 
     select * from {{ ref('int_playback_events_sessionized') }}
+
+),
+
+changes as (
+
+    select * from {{ ref('int_run_changes') }}
+
+),
+
+activity_sessions as (
+
+    select * from {{ ref('int_viewing_activity_sessions') }}
 
 ),
 
@@ -80,6 +93,49 @@ segments_merged as (
 
     group by session_id, segment_number
 
+),
+
+changed_streams as (
+
+    select distinct
+        profile_id,
+        device_id,
+        title_id,
+        recompute_from
+
+    from changes
+
+),
+
+activity_segments as (
+
+    select
+        activity_sessions.session_id,
+        activity_sessions.profile_id,
+        activity_sessions.device_id,
+        activity_sessions.title_id,
+        activity_sessions.started_at as session_started_at,
+        1 as segment_number,
+        activity_sessions.start_position_seconds as segment_start_seconds,
+        activity_sessions.end_position_seconds as segment_end_seconds
+
+    from activity_sessions
+    inner join changed_streams
+        on
+            activity_sessions.profile_id = changed_streams.profile_id
+            and activity_sessions.device_id = changed_streams.device_id
+            and activity_sessions.title_id = changed_streams.title_id
+            and activity_sessions.started_at >= changed_streams.recompute_from
+    where activity_sessions.end_position_seconds > activity_sessions.start_position_seconds
+
+),
+
+segments as (
+
+    select * from segments_merged
+    union all
+    select * from activity_segments
+
 )
 
-select * from segments_merged
+select * from segments

@@ -12,6 +12,12 @@ nights as (
 
 ),
 
+current_titles as (
+
+    select * from {{ ref('int_titles_current') }}
+
+),
+
 snapshots as (
 
     select
@@ -74,12 +80,48 @@ final as (
         maturity_rating,
         is_kids_title,
         release_date,
+        'catalog' as runtime_source,
         export_date as valid_from,
         next_version_from as valid_to,
         next_version_from is null as is_current
 
     from versions
 
+),
+
+-- Titles only the viewing-activity feed knows: one current version, runtime estimated.
+estimated as (
+
+    select
+        md5(title_id || '|estimated') as title_version_id,
+        title_id,
+        title_name,
+        title_type,
+        series_title,
+        season_number,
+        episode_number,
+        runtime_seconds,
+        credits_start_seconds,
+        content_end_seconds,
+        maturity_rating,
+        is_kids_title,
+        release_date,
+        runtime_source,
+        export_date as valid_from,
+        cast(null as date) as valid_to,
+        true as is_current
+
+    from current_titles
+    where runtime_source = 'estimated'
+
+),
+
+titles_final as (
+
+    select * from final
+    union all
+    select * from estimated
+
 )
 
-select * from final
+select * from titles_final

@@ -51,6 +51,8 @@ household_sessions as (
         on
             sessions.household_id = changed_household_titles.household_id
             and sessions.title_id = changed_household_titles.title_id
+    -- Trailers, hooks and recaps are no viewing of a title.
+    where sessions.supplemental_type is null
 
     group by sessions.household_id, sessions.title_id
 

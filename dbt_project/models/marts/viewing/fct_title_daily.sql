@@ -57,6 +57,8 @@ day_sessions as (
         on
             sessions.title_id = title_dates.title_id
             and sessions.local_date = title_dates.local_date
+    -- Title metrics leave out trailers, hooks and recaps.
+    where sessions.supplemental_type is null
 
 ),
 

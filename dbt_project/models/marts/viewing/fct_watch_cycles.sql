@@ -38,7 +38,8 @@ households as (
 
 ),
 
--- Titles missing from the catalog have no content end, so their sessions form no cycles.
+-- Titles missing from the catalog (and not estimated from the viewing-activity feed) have no
+-- content end, so their sessions form no cycles.
 pair_sessions as (
 
     select
@@ -58,6 +59,8 @@ pair_sessions as (
             and sessions.started_at >= changed_pairs.cycles_from
     inner join titles
         on sessions.title_id = titles.title_id
+    -- Trailers, hooks and recaps are kept in the sessions but are no watch-through.
+    where sessions.supplemental_type is null
 
 ),
 

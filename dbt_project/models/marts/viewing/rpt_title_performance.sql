@@ -40,7 +40,9 @@ performance as (
         title_windows.completers / nullif(title_windows.starters, 0) as completion_rate,
         title_windows.repeat_households / nullif(title_windows.completers, 0) as repeat_rate,
         title_windows.hours_viewed,
-        title_windows.hours_viewed / nullif(titles.runtime_seconds / 3600.0, 0) as views
+        title_windows.hours_viewed / nullif(titles.runtime_seconds / 3600.0, 0) as views,
+        -- `estimated`: the runtime (and so views and completions) rests on the largest bookmark seen.
+        titles.runtime_source
 
     from title_windows
     left join titles

@@ -1,0 +1,23 @@
+{{ config(materialized='ephemeral') }}
+
+with
+
+profiles as (
+
+    select * from {{ ref('stg_exports__profiles') }}
+
+),
+
+nights as (
+
+    select * from {{ ref('int_nights_processed') }}
+
+),
+
+latest_snapshots as (
+
+    {{ latest_snapshot('profiles', 'nights', 'profile_id') }}
+
+)
+
+select * from latest_snapshots

@@ -1,0 +1,43 @@
+-- One row per viewing-activity session, in the shape of fct_viewing_sessions: the feed's row
+-- is already a session; its title resolved through int_viewing_activity_titles.
+with
+
+activity as (
+
+    select * from {{ ref('int_viewing_activity') }}
+
+),
+
+activity_titles as (
+
+    select * from {{ ref('int_viewing_activity_titles') }}
+
+),
+
+sessions as (
+
+    select
+        activity.session_id,
+        activity.household_id,
+        activity.profile_id,
+        activity.device_id,
+        activity.device_type,
+        activity_titles.title_id,
+        activity.started_at,
+        activity.ended_at,
+        activity.covered_from_seconds as start_position_seconds,
+        cast(activity.bookmark_seconds as double) as end_position_seconds,
+        cast(activity.bookmark_seconds as double) as max_position_seconds,
+        cast(activity.played_seconds as double) as played_seconds,
+        1 as event_count,
+        activity.supplemental_type,
+        activity.is_autoplay,
+        activity.export_date
+
+    from activity
+    inner join activity_titles
+        on activity.title_key = activity_titles.title_key
+
+)
+
+select * from sessions

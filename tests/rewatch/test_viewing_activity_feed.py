@@ -1,0 +1,232 @@
+"""The viewing-activity feed end to end: import a member's download, load, build, audit,
+publish, and check the published tables against an independent count of the file.
+
+One warehouse for the module (two nights and a rebuild, ~2 min):
+- night 1: both trimmed real excerpts (households hh-iso, hh-ss) and a hand-made download
+  (hh-c) with a film the catalog does not know yet, its trailer and an unreadable row;
+- night 2: the catalog now lists that film (runtime 6000 s), plus the full real files
+  (hh-iso-full, hh-ss-full) when ../shared is present.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import shutil
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from rewatch import pipeline
+from rewatch.build import rebuild
+from rewatch.cli import app
+from rewatch.compare import diff_warehouses
+from rewatch.load import load_night, partition_path
+from rewatch.netflix import COLUMNS, import_download
+from rewatch.settings import get_settings
+from tests.helpers import write_night
+from tests.rewatch.test_netflix import FIXTURES, NAMES, SHARED, independent_totals
+
+NIGHT_1 = dt.date(2026, 3, 1)
+NIGHT_2 = dt.date(2026, 3, 2)
+FILM_X = ["tx", "Film X", "movie", "", "", "", "6000", "5700", "PG", "false", "2026-02-01"]
+HAND_MADE = [
+    ["Sam", "2026-02-27 18:00:00", "0:50:00", "", "Film X", "", "Apple iPad Air", "0:50:00", "Not latest view", "GB"],
+    ["Sam", "2026-02-27 17:58:00", "0:01:30", "Autoplayed: user action: None; ", "Film X (Trailer)", "TRAILER",
+     "Apple iPad Air", "0:01:30", "0:01:30", "GB"],
+    ["Sam", "2026-02-28 18:00:00", "fifty minutes", "", "Film X", "", "Apple iPad Air", "0:50:00", "0:50:00", "GB"],
+    ["Sam", "2/28/2026 19:00", "0:50:00", "", "Film X", "", "Sony PS4", "0:50:00", "0:50:00", "GB"],
+]  # fmt: skip
+
+
+def _published(settings, sql, params=()):
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _run(settings, night):
+    loaded = pipeline.load(night, settings)
+    built = pipeline.build(night, settings)
+    audited = pipeline.audit(night, settings)
+    return pipeline.publish(night, loaded, built, audited, settings)
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("activity")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
+        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+        settings = get_settings()
+        exports = settings.exports_dir
+        downloads = {"hh-iso": FIXTURES / NAMES[0], "hh-ss": FIXTURES / NAMES[1]}
+        imports = {h: import_download(p, h, exports, night=NIGHT_1) for h, p in downloads.items()}
+        hand_made = root / "hand_made.csv"
+        with hand_made.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([COLUMNS, *HAND_MADE])
+        imports["hh-c"] = import_download(hand_made, "hh-c", exports, night=NIGHT_1, timezone="Europe/London")
+        downloads["hh-c"] = hand_made
+
+        night_1 = _run(settings, NIGHT_1)
+        after_night_1 = root / "after_night_1.duckdb"
+        shutil.copy(settings.published_path, after_night_1)
+
+        write_night(exports, NIGHT_2, [], titles=[FILM_X], households=[], profiles=[])
+        for household, name in (("hh-iso-full", NAMES[0]), ("hh-ss-full", NAMES[1])):
+            if (SHARED / name).exists():
+                downloads[household] = SHARED / name
+                imports[household] = import_download(SHARED / name, household, exports, night=NIGHT_2)
+        night_2 = _run(settings, NIGHT_2)
+        incremental = root / "incremental.duckdb"
+        shutil.copy(settings.published_path, incremental)
+        rebuild(settings)
+        yield {
+            "settings": settings,
+            "downloads": downloads,
+            "imports": imports,
+            "reports": (night_1, night_2),
+            "after_night_1": after_night_1,
+            "incremental": incremental,
+        }
+
+
+def test_both_nights_publish(feed):
+    assert [r["outcome"] for r in feed["reports"]] == ["published", "published"]
+    assert feed["reports"][0]["load"]["activity_sessions_loaded"] == sum(
+        feed["imports"][h].sessions for h in ("hh-iso", "hh-ss", "hh-c")
+    )
+
+
+@pytest.mark.parametrize("household", ["hh-iso", "hh-ss", "hh-iso-full", "hh-ss-full"])
+def test_published_sessions_hours_views_and_supplemental_match_an_independent_count(feed, household):
+    if household not in feed["downloads"]:
+        pytest.skip(f"{SHARED} is absent (a fresh clone has no ../shared)")
+    expected = independent_totals(feed["downloads"][household])
+    rows = _published(
+        feed["settings"],
+        """
+        select profiles.profile_name, count(*), sum(sessions.played_seconds),
+               count(*) filter (where sessions.is_view),
+               list(sessions.supplemental_type) filter (where sessions.supplemental_type is not null)
+        from fct_viewing_sessions as sessions
+        inner join dim_profiles as profiles on sessions.profile_id = profiles.profile_id
+        where sessions.household_id = ? and sessions.source = 'viewing_activity'
+        group by all
+        """,
+        [household],
+    )
+    assert {name: n for name, n, *_ in rows} == dict(expected["sessions"])
+    assert {name: round(s / 3600, 6) for name, _, s, *_ in rows} == {
+        name: round(s / 3600, 6) for name, s in expected["seconds"].items()
+    }
+    assert {name: v for name, _, _, v, _ in rows if v} == dict(expected["views"])
+    supplemental = collections.Counter(t for *_, types in rows for t in types or [])
+    assert supplemental == expected["supplemental"]
+
+
+def test_supplemental_videos_are_kept_but_never_views_cycles_or_title_metrics(feed):
+    settings = feed["settings"]
+    trailers = _published(
+        settings,
+        "select session_id, title_id, is_view from fct_viewing_sessions where supplemental_type is not null",
+    )
+    assert trailers and not any(is_view for *_, is_view in trailers)
+    ids = [session_id for session_id, *_ in trailers]
+    titles = sorted({title_id for _, title_id, _ in trailers})
+    assert _published(settings, "select count(*) from fct_watch_cycles where title_id in ?", [titles]) == [(0,)]
+    assert _published(settings, "select count(*) from rpt_title_performance where title_id in ?", [titles]) == [(0,)]
+    assert _published(settings, "select count(*) from fct_title_daily where title_id in ?", [titles]) == [(0,)]
+    assert len(ids) == len(set(ids))
+    assert _published(
+        settings, "select distinct title_type, runtime_source from dim_titles where title_id in ?", [titles]
+    ) == [("supplemental", "estimated")]
+
+
+def test_a_title_the_catalog_does_not_know_gets_an_estimated_runtime_until_the_catalog_lists_it(feed):
+    con = duckdb.connect(str(feed["after_night_1"]), read_only=True)
+    try:
+        estimated = con.execute(
+            "select title_id, runtime_seconds, runtime_source from dim_titles where title_name = 'Film X'"
+        ).fetchall()
+        cycles = con.execute(
+            "select count(*) filter (where is_completed), count(*) from fct_watch_cycles where household_id = 'hh-c'"
+        ).fetchone()
+        rewatches = con.execute(
+            "select rewatches from fct_household_title_rewatches where household_id = 'hh-c'"
+        ).fetchall()
+        performance = con.execute(
+            "select runtime_source from rpt_title_performance where title_id = ? and window_name = 'lifetime'",
+            [estimated[0][0]],
+        ).fetchall()
+    finally:
+        con.close()
+    # Night 1: the largest bookmark (50 min) is the runtime: both watch-throughs complete it.
+    assert [(runtime, source) for _, runtime, source in estimated] == [(3000, "estimated")]
+    assert cycles == (2, 2) and rewatches == [(1,)]
+    assert performance == [("estimated",)]
+    # Night 2: the catalog lists Film X (content ends at 5700 s): the same sessions are now
+    # title tx, reach 3000 s of 5700 and complete nothing; the estimated title is gone.
+    settings = feed["settings"]
+    assert _published(
+        settings,
+        "select distinct title_id from fct_viewing_sessions where household_id = 'hh-c' and supplemental_type is null",
+    ) == [("tx",)]
+    assert _published(settings, "select count(*) from dim_titles where title_id = ?", [estimated[0][0]]) == [(0,)]
+    assert _published(
+        settings, "select count(*), count(*) filter (where is_completed) from fct_watch_cycles where title_id = 'tx'"
+    ) == [(2, 0)]
+
+
+def test_an_unreadable_row_is_quarantined_with_its_line_and_reason(feed):
+    settings = feed["settings"]
+    assert [(r.line, r.reason.split(":")[0]) for r in feed["imports"]["hh-c"].rejected] == [(4, "invalid_duration")]
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select file, line, reason, record from read_parquet(?)",
+            [str(partition_path(settings.raw_dir, "quarantine", NIGHT_1))],
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(f, line, reason) for f, line, reason, _ in rows] == [("viewing_activity-hh-c.csv", 4, "invalid_duration")]
+    assert "fifty minutes" in rows[0][3]
+    assert feed["reports"][0]["load"]["quarantined_by_reason"] == {"invalid_duration": 1}
+
+
+def test_incremental_nights_equal_a_rebuild(feed):
+    diff = diff_warehouses(feed["incremental"], feed["settings"].published_path)
+    assert diff and all(counts == (0, 0) for counts in diff.values()), diff
+
+
+def test_importing_the_same_download_again_changes_nothing(feed):
+    settings = feed["settings"]
+    folder = settings.exports_dir / NIGHT_1.isoformat()
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    again = import_download(feed["downloads"]["hh-iso"], "hh-iso", settings.exports_dir, night=NIGHT_1)
+    assert not again.changed
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+    assert load_night(settings.exports_dir, settings.raw_dir, NIGHT_1).status == "already_loaded"
+
+
+def test_the_cli_imports_and_refuses_a_wrong_header(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["import-netflix", str(FIXTURES / NAMES[1]), "--household-id", "h1", "--out", str(tmp_path / "x")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "America/New_York" in ok.output and "next: rewatch run --date" in ok.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Profile,Start\nA,2022-01-01 00:00:00\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import-netflix", str(bad), "--household-id", "h1", "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 1
+    assert ", ".join(COLUMNS) in refused.output
+    for household in ("../escape", "a b", ""):
+        result = runner.invoke(
+            app, ["import-netflix", str(FIXTURES / NAMES[1]), "--household-id", household, "--out", str(tmp_path)]
+        )
+        assert result.exit_code == 1 and "household id" in result.output
