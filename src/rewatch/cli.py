@@ -149,7 +149,13 @@ def _run(nights: list[dt.date], verbose: bool) -> int:
             warnings = (outcome.summary.get("audit") or {}).get("warnings") or []
             console.print(
                 f"[{index}/{len(nights)}] {outcome.night}: {outcome.summary.get('outcome', 'published')} "
-                f"in {took:.0f}s - {load.get('events_loaded', 0):,} events loaded ({load.get('status', '?')}), "
+                f"in {took:.0f}s - {load.get('events_loaded', 0):,} events"
+                + (
+                    f" + {load['activity_sessions_loaded']:,} viewing-activity sessions"
+                    if load.get("activity_sessions_loaded")
+                    else ""
+                )
+                + f" loaded ({load.get('status', '?')}), "
                 f"{load.get('rows_quarantined', 0):,} quarantined, audit passed"
                 + (f" with {len(warnings)} warning(s)" if warnings else "")
                 + f", {outcome.summary.get('sessions', 0):,} sessions in warehouse"
