@@ -221,6 +221,43 @@ def rebuild() -> None:
 
 
 @app.command()
+def forget(
+    household_id: Annotated[str, typer.Option("--household-id", help="The household to erase (as exported).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a household (erasure request): raw, quarantine, reports and every published table.
+
+    Its rows are removed from the raw zone, the published tables are rebuilt from raw, audited
+    and published, and later nights leave it out. Run it when no nightly run is in progress.
+    """
+    from rewatch.forget import forget_household
+    from rewatch.pipeline import rebuild as run_rebuild
+
+    settings = get_settings()
+    if not yes and not typer.confirm(f"erase household {household_id!r} from {settings.warehouse_dir}?"):
+        raise typer.Exit(1)
+    began = time.monotonic()
+    try:
+        result = forget_household(settings, household_id)
+        removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
+        if not result.rows_removed:
+            console.print(
+                f"household {household_id!r}: nothing of it in the raw zone; registered, so later nights leave it out"
+            )
+            return
+        console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
+        with console.status("rebuilding the published tables from raw..."):
+            summary = run_rebuild(settings)
+    except PermanentError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(
+        f"household {household_id!r} erased: {len(summary['nights'])} nights rebuilt and published "
+        f"in {time.monotonic() - began:.0f}s"
+    )
+
+
+@app.command()
 def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     """The last nights' outcomes, from their run reports."""
     from rewatch.report import read_reports

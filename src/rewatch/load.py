@@ -18,6 +18,7 @@ the order in which nights are loaded.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gzip
 import os
@@ -41,6 +42,7 @@ from rewatch.contract import (
     read_manifest,
     verify_files,
 )
+from rewatch.privacy import Pseudonymizer, from_environment
 
 RAW_TABLES = ("playback_events", "viewing_activity", "titles", "households", "profiles", "quarantine", "ledger")
 
@@ -156,6 +158,7 @@ class LoadResult:
     status: str  # loaded | already_loaded
     events_loaded: int = 0
     activity_sessions_loaded: int = 0
+    rows_forgotten: int = 0
     rows_quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     files_skipped_as_redelivered: list[str] = field(default_factory=list)
@@ -166,6 +169,7 @@ class LoadResult:
             "status": self.status,
             "events_loaded": self.events_loaded,
             "activity_sessions_loaded": self.activity_sessions_loaded,
+            "rows_forgotten": self.rows_forgotten,
             "rows_quarantined": self.rows_quarantined,
             "quarantined_by_reason": dict(self.quarantined_by_reason),
             "files_skipped_as_redelivered": list(self.files_skipped_as_redelivered),
@@ -333,7 +337,8 @@ def _ledger_rows(raw_dir: Path) -> list[tuple]:
     con = connect()
     try:
         return con.execute(
-            f"select export_date, path, sha256, status from read_parquet({sql_str(str(ledger_glob))})"
+            "select export_date, path, sha256, status, pseudonym_key_id "
+            f"from read_parquet({sql_str(str(ledger_glob))}, union_by_name = true)"
         ).fetchall()
     finally:
         con.close()
@@ -342,7 +347,7 @@ def _ledger_rows(raw_dir: Path) -> list[tuple]:
 def is_loaded(ledger: list[tuple], manifest: Manifest) -> bool:
     """True when the night's ledger rows record exactly the files of this manifest."""
     wanted = {(f.path, f.sha256) for f in manifest.files}
-    got = {(path, sha) for night, path, sha, _ in ledger if night == manifest.export_date}
+    got = {(path, sha) for night, path, sha, *_ in ledger if night == manifest.export_date}
     return bool(got) and got == wanted
 
 
@@ -354,11 +359,13 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     manifest = read_manifest(folder)
     verify_files(manifest)
     ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
+    pseudo = from_environment()
+    _check_pseudonym_key(ledger, pseudo, night)
     if is_loaded(ledger, manifest):
         _ensure_activity_partition(raw_dir, night)
         return _summarise_loaded(raw_dir, night)
 
-    other_nights = {sha: (n, p) for n, p, sha, status in ledger if n != night and status == "loaded"}
+    other_nights = {sha: (n, p) for n, p, sha, status, _ in ledger if n != night and status == "loaded"}
     result = LoadResult(night=night, status="loaded")
     con = connect()
     try:
@@ -369,10 +376,13 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
             "create temp table ledger (export_date date, path varchar, sha256 varchar, rows_declared bigint, "
             "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
         )
-        _load_events(con, manifest, other_nights, result)
-        _load_activity(con, manifest, other_nights, result)
+        _load_events(con, manifest, other_nights, result, pseudo)
+        _load_activity(con, manifest, other_nights, result, pseudo)
         for table, columns in SNAPSHOT_TABLES.items():
-            _load_snapshot(con, manifest, table, columns)
+            _load_snapshot(con, manifest, table, columns, pseudo)
+        result.rows_forgotten = _drop_forgotten(con, raw_dir)
+        con.execute("alter table ledger add column pseudonym_key_id varchar")
+        con.execute("update ledger set pseudonym_key_id = ?", [pseudo.key_id if pseudo else None])
         reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
         result.quarantined_by_reason = {r: n for r, n in reasons}
         result.rows_quarantined = sum(result.quarantined_by_reason.values())
@@ -390,7 +400,76 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     return result
 
 
-def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult) -> None:
+# Who watched, per table: column -> the kind of identifier it holds (for pseudonymisation).
+IDENTIFIERS = {
+    "playback_events": {"household_id": "household", "profile_id": "profile"},
+    "households": {"household_id": "household"},
+    "profiles": {"profile_id": "profile", "household_id": "household", "profile_name": "profile_name"},
+    "titles": {},
+}
+WITHHELD = "(withheld: pseudonymisation is on; the line is in the export file)"
+
+
+def _drop_forgotten(con, raw_dir: Path) -> int:
+    """Rows of households erased with `rewatch forget` never enter the raw zone again."""
+    from rewatch.forget import forgotten_digests
+
+    digests = forgotten_digests(raw_dir)
+    if not digests:
+        return 0
+    dropped = 0
+    for table in ("playback_events", "viewing_activity", "households", "profiles"):
+        dropped += con.execute(
+            f"delete from night_{table} where sha256(household_id) in (select unnest(?::varchar[]))", [digests]
+        ).fetchone()[0]
+    dropped += con.execute(
+        "delete from quarantine where sha256(coalesce(try(json_extract_string(record, '$.household_id')), '')) "
+        "in (select unnest(?::varchar[]))",
+        [digests],
+    ).fetchone()[0]
+    return dropped
+
+
+def _check_pseudonym_key(ledger: list[tuple], pseudo: Pseudonymizer | None, night: dt.date) -> None:
+    """Every night of a warehouse is loaded under the same key (or none): ids must join."""
+    wanted = pseudo.key_id if pseudo else None
+    used = {key_id for n, _, _, status, key_id in ledger if status == "loaded" and n != night}
+    if used and used != {wanted}:
+        state = "without pseudonymisation" if used == {None} else "under another REWATCH_PSEUDONYMIZE_KEY"
+        raise ExportError(
+            f"night {night}: the warehouse's loaded nights were loaded {state}; loading this night "
+            f"{'with' if pseudo else 'without'} one would mix identifiers that can never be joined. "
+            "Use the same key (or none) for every night, or start a new warehouse and re-run all nights."
+        )
+
+
+def _pseudonymize_relation(con, relation: str, identifiers: dict[str, str], pseudo: Pseudonymizer) -> None:
+    """Replace each identifier column's non-empty values by their keyed hash, in place.
+
+    The keys are the distinct values (thousands, not the millions of rows): hashed in
+    Python, joined back in DuckDB. Malformed records keep no copy of the line.
+    """
+    for column, kind in identifiers.items():
+        values = [
+            row[0]
+            for row in con.execute(
+                f'select distinct trim("{column}") from {relation} where nullif(trim("{column}"), \'\') is not null'
+            ).fetchall()
+        ]
+        if not values:
+            continue
+        con.register("pseudonyms", pa.table({"value": values, "hashed": [pseudo(kind, v) for v in values]}))
+        con.execute(
+            f'update {relation} set "{column}" = pseudonyms.hashed from pseudonyms '
+            f'where trim({relation}."{column}") = pseudonyms.value'
+        )
+        con.unregister("pseudonyms")
+    con.execute(f"update {relation}_rejects set record = ?", [WITHHELD])
+
+
+def _load_events(
+    con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None = None
+) -> None:
     night = manifest.export_date
     con.execute(
         "create temp table night_playback_events (export_date date, _file varchar, _line bigint, event_id varchar, "
@@ -406,6 +485,8 @@ def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult
             continue
         path = manifest.resolve(entry)
         rejected = _stage_file(con, path, EVENT_COLUMNS, "staged")
+        if pseudo:
+            _pseudonymize_relation(con, "staged", IDENTIFIERS["playback_events"], pseudo)
         con.execute(
             f"""
             create or replace temp table checked as
@@ -432,7 +513,9 @@ def _load_events(con, manifest: Manifest, other_nights: dict, result: LoadResult
         _ledger(con, night, entry, loaded, quarantined, "loaded", None)
 
 
-def _load_activity(con, manifest: Manifest, other_nights: dict, result: LoadResult) -> None:
+def _load_activity(
+    con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None = None
+) -> None:
     """The viewing-activity feed: parsed row by row (rewatch.netflix), rejects quarantined."""
     from rewatch.netflix import EXPORT_COLUMNS, ViewingActivityError, read_viewing_activity
 
@@ -455,6 +538,17 @@ def _load_activity(con, manifest: Manifest, other_nights: dict, result: LoadResu
                 f"{path}: the manifest says {entry.rows} rows but the file holds {len(rows) + len(rejected)} "
                 f"({len(rows)} readable, {len(rejected)} malformed); the file is cut short or the manifest is wrong"
             )
+        if pseudo:
+            rows = [
+                dataclasses.replace(
+                    r,
+                    household_id=pseudo("household", r.household_id),
+                    profile_id=pseudo("profile", r.profile_id),
+                    profile_name=pseudo("profile_name", r.profile_name),
+                )
+                for r in rows
+            ]
+            rejected = [dataclasses.replace(r, record=WITHHELD) for r in rejected]
         table = pa.Table.from_pylist(
             [
                 {
@@ -548,11 +642,15 @@ def _ledger(
     )
 
 
-def _load_snapshot(con, manifest: Manifest, table: str, columns: tuple[str, ...]) -> None:
+def _load_snapshot(
+    con, manifest: Manifest, table: str, columns: tuple[str, ...], pseudo: Pseudonymizer | None = None
+) -> None:
     entry = manifest.snapshot_file(table)
     path = manifest.resolve(entry)
     night = manifest.export_date
     rejected = _stage_file(con, path, columns, "staged")
+    if pseudo:
+        _pseudonymize_relation(con, "staged", IDENTIFIERS[table], pseudo)
     con.execute(
         f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged"
     )

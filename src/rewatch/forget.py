@@ -1,0 +1,130 @@
+"""Erasure requests: remove one household from the raw zone, the quarantine and every
+published table, and keep it out of nights loaded later.
+
+`forget_household` rewrites (atomically, partition by partition) every raw partition holding
+the household's rows, drops its quarantined records, scrubs its id from the run reports, and
+adds it to a registry the loader checks, so a night re-delivered later cannot bring it back.
+The caller (`rewatch forget`) then rebuilds the published tables from raw, audits and
+publishes them: every table is as if the household had never been delivered.
+
+The registry holds a SHA-256 of the stored id, not the id. The export folders are the
+service's deliveries and are not touched: erase there too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rewatch.load import _write_partition, connect, sql_str
+from rewatch.privacy import from_environment
+from rewatch.settings import Settings
+
+REGISTRY = "forgotten/households.parquet"
+SCRUBBED = "(forgotten household)"
+# Raw tables whose rows carry a household_id column.
+HOUSEHOLD_TABLES = ("playback_events", "viewing_activity", "households", "profiles")
+
+
+@dataclass
+class ForgetResult:
+    household_id: str
+    stored_id: str
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    reports_scrubbed: int = 0
+
+
+def stored_household_id(household_id: str) -> str:
+    """The id as the raw zone holds it: the pseudonym when pseudonymisation is on."""
+    pseudo = from_environment()
+    return pseudo("household", household_id) if pseudo else household_id
+
+
+def forgotten_digests(raw_dir: Path) -> list[str]:
+    """SHA-256 digests of the stored ids of every forgotten household."""
+    registry = raw_dir / REGISTRY
+    if not registry.exists():
+        return []
+    con = connect()
+    try:
+        return [r[0] for r in con.execute(f"select digest from read_parquet({sql_str(registry)})").fetchall()]
+    finally:
+        con.close()
+
+
+def _digest(stored_id: str) -> str:
+    return hashlib.sha256(stored_id.encode()).hexdigest()
+
+
+def forget_household(settings: Settings, household_id: str) -> ForgetResult:
+    """Remove a household from raw and quarantine, register it, scrub reports (no rebuild)."""
+    stored = stored_household_id(household_id)
+    result = ForgetResult(household_id=household_id, stored_id=stored)
+    raw_dir = settings.raw_dir
+    con = connect()
+    try:
+        # Register first: if this is interrupted, re-running it finishes the job, and a night
+        # loaded meanwhile already leaves the household out.
+        digests = sorted({*forgotten_digests(raw_dir), _digest(stored)})
+        con.execute("create temp table registry as select unnest(?::varchar[]) as digest", [digests])
+        _write_partition(con, "select digest from registry order by digest", raw_dir / REGISTRY)
+
+        # The profiles of the household, so quarantined rows naming only a profile go too.
+        profile_ids = set()
+        for path in sorted((raw_dir / "profiles").glob("*/data.parquet")):
+            profile_ids |= {
+                r[0]
+                for r in con.execute(
+                    f"select distinct profile_id from read_parquet({sql_str(path)}) where household_id = ?", [stored]
+                ).fetchall()
+            }
+        for table in HOUSEHOLD_TABLES:
+            for path in sorted((raw_dir / table).glob("*/data.parquet")):
+                source = f"read_parquet({sql_str(path)})"
+                count = con.execute(f"select count(*) from {source} where household_id = ?", [stored]).fetchone()[0]
+                if count:
+                    _write_partition(
+                        con, f"select * from {source} where household_id is distinct from $1", path, [stored]
+                    )
+                    result.rows_removed[table] = result.rows_removed.get(table, 0) + count
+        # Quarantined records are the rows as delivered (text): drop any naming the household
+        # or one of its profiles as a whole field.
+        identifiers = sorted({stored, household_id, *profile_ids})
+        pattern = '(^|[,"{:\\s])(' + "|".join(_regex_escape(i) for i in identifiers) + ')($|[,"}\\s])'
+        for path in sorted((raw_dir / "quarantine").glob("*/data.parquet")):
+            source = f"read_parquet({sql_str(path)})"
+            match = "coalesce(regexp_matches(record, $1), false)"
+            count = con.execute(f"select count(*) from {source} where {match}", [pattern]).fetchone()[0]
+            if count:
+                _write_partition(con, f"select * from {source} where not {match}", path, [pattern])
+                result.rows_removed["quarantine"] = result.rows_removed.get("quarantine", 0) + count
+    finally:
+        con.close()
+    result.reports_scrubbed = _scrub_reports(settings.reports_dir, identifiers)
+    return result
+
+
+def _regex_escape(text: str) -> str:
+    return "".join("\\" + c if c in r"\.^$|?*+()[]{}" else c for c in text)
+
+
+def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:
+    """Replace the household's ids in run reports, alerts and Data Docs (audit examples)."""
+    if not reports_dir.exists():
+        return 0
+    scrubbed = 0
+    needles = [i.encode() for i in identifiers if i]
+    for path in reports_dir.rglob("*"):
+        if not path.is_file() or path.suffix not in (".json", ".jsonl", ".html", ".txt"):
+            continue
+        content = path.read_bytes()
+        if not any(n in content for n in needles):
+            continue
+        for needle in sorted(needles, key=len, reverse=True):
+            content = content.replace(needle, SCRUBBED.encode())
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+        scrubbed += 1
+    return scrubbed
