@@ -46,7 +46,7 @@ def forgotten_digests(raw_dir: Path) -> list[str]:
     registry = raw_dir / REGISTRY
     if not registry.exists():
         return []
-    con = connect()
+    con = connect(raw_dir)
     try:
         return [r[0] for r in con.execute(f"select digest from read_parquet({sql_str(registry)})").fetchall()]
     finally:
@@ -62,7 +62,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
     stored = stored_household_id(household_id)
     result = ForgetResult(household_id=household_id, stored_id=stored)
     raw_dir = settings.raw_dir
-    con = connect()
+    con = connect(raw_dir)
     try:
         # Register first: if this is interrupted, re-running it finishes the job, and a night
         # loaded meanwhile already leaves the household out.

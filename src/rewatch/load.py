@@ -180,12 +180,23 @@ def partition_path(raw_dir: Path, table: str, night: dt.date) -> Path:
     return raw_dir / table / f"export_date={night.isoformat()}" / "data.parquet"
 
 
-def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session with settings pinned, whatever the machine's."""
+def connect(*allowed: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session with settings pinned, whatever the machine's.
+
+    Hardened: it can read and write files only under the `allowed` folders (the exports and
+    the raw zone), install or load no extension, attach no database; then the configuration
+    is locked, so no statement can undo it. A file name that escapes its night's folder is
+    refused by the manifest check first; this is the second wall.
+    """
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
     if memory_limit:
         con.execute("set memory_limit = ?", [memory_limit])
+    con.execute("set allowed_directories = ?", [[f"{Path(folder).resolve()}/" for folder in allowed]])
+    con.execute("set enable_external_access = false")
+    con.execute("set autoinstall_known_extensions = false")
+    con.execute("set autoload_known_extensions = false")
+    con.execute("set lock_configuration = true")
     return con
 
 
@@ -334,7 +345,7 @@ def _ledger_rows(raw_dir: Path) -> list[tuple]:
     ledger_glob = raw_dir / "ledger" / "*" / "data.parquet"
     if not list((raw_dir / "ledger").glob("*/data.parquet")):
         return []
-    con = connect()
+    con = connect(raw_dir)
     try:
         return con.execute(
             "select export_date, path, sha256, status, pseudonym_key_id "
@@ -367,7 +378,8 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
 
     other_nights = {sha: (n, p) for n, p, sha, status, _ in ledger if n != night and status == "loaded"}
     result = LoadResult(night=night, status="loaded")
-    con = connect()
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    con = connect(folder, raw_dir)
     try:
         con.execute(
             "create temp table quarantine (export_date date, file varchar, line bigint, reason varchar, record varchar)"
@@ -606,7 +618,7 @@ def _ensure_activity_partition(raw_dir: Path, night: dt.date) -> None:
     target = partition_path(raw_dir, "viewing_activity", night)
     if target.exists():
         return
-    con = connect()
+    con = connect(raw_dir)
     try:
         columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
         con.execute(f"create temp table night_viewing_activity ({columns})")
@@ -669,7 +681,7 @@ def _load_snapshot(
 
 def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     result = LoadResult(night=night, status="already_loaded")
-    con = connect()
+    con = connect(raw_dir)
     try:
         ledger = sql_str(str(partition_path(raw_dir, "ledger", night)))
         quarantine = sql_str(str(partition_path(raw_dir, "quarantine", night)))
