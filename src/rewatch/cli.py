@@ -111,7 +111,7 @@ def import_netflix(
             out,
             timezone=timezone,
             kids_profiles=tuple(kids_profile or ()),
-            night=_date(night, "--night") if night else None,
+            night=_date(night, "--night") if night is not None else None,
         )
     except ViewingActivityError as exc:
         err.print(str(exc))

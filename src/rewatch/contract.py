@@ -149,8 +149,14 @@ def _confined(folder: Path, relative: str, manifest_path: Path) -> str:
             f"{manifest_path}: file path {relative!r} is outside the night's folder; "
             "a manifest may only name files directly inside it"
         )
+    if len(relative.encode()) > 255:
+        raise ExportError(f"{manifest_path}: file path {relative[:60]!r}... is not a valid name (too long)")
     full = folder / candidate
-    if full.is_symlink():
+    try:
+        is_link = full.is_symlink()
+    except OSError as exc:
+        raise ExportError(f"{manifest_path}: file path {relative!r} is not a valid name ({exc.strerror})") from None
+    if is_link:
         raise ExportError(f"{full}: is a symbolic link; the export must deliver real files")
     return relative
 

@@ -14,6 +14,8 @@ service's deliveries and are not touched: erase there too.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,16 +90,22 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
                         con, f"select * from {source} where household_id is distinct from $1", path, [stored]
                     )
                     result.rows_removed[table] = result.rows_removed.get(table, 0) + count
-        # Quarantined records are the rows as delivered (text): drop any naming the household
-        # or one of its profiles as a whole field.
+        # Quarantined records are the rows as delivered: a JSON record names the household or
+        # profile in its id fields; a raw CSV line (a malformed record) as any whole field.
         identifiers = sorted({stored, household_id, *profile_ids})
-        pattern = '(^|[,"{:\\s])(' + "|".join(_regex_escape(i) for i in identifiers) + ')($|[,"}\\s])'
+        pattern = "(^|,)(" + "|".join(_regex_escape(i) for i in identifiers) + ")($|,)"
+        match = (
+            "coalesce(case when try(json(record)) is not null "
+            "then json_extract_string(record, '$.household_id') in (select unnest($2::varchar[])) "
+            "or json_extract_string(record, '$.profile_id') in (select unnest($2::varchar[])) "
+            "else regexp_matches(record, $1) end, false)"
+        )
         for path in sorted((raw_dir / "quarantine").glob("*/data.parquet")):
             source = f"read_parquet({sql_str(path)})"
-            match = "coalesce(regexp_matches(record, $1), false)"
-            count = con.execute(f"select count(*) from {source} where {match}", [pattern]).fetchone()[0]
+            params = [pattern, identifiers]
+            count = con.execute(f"select count(*) from {source} where {match}", params).fetchone()[0]
             if count:
-                _write_partition(con, f"select * from {source} where not {match}", path, [pattern])
+                _write_partition(con, f"select * from {source} where not {match}", path, params)
                 result.rows_removed["quarantine"] = result.rows_removed.get("quarantine", 0) + count
     finally:
         con.close()
@@ -106,25 +114,51 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
 
 
 def _regex_escape(text: str) -> str:
-    return "".join("\\" + c if c in r"\.^$|?*+()[]{}" else c for c in text)
+    return re.escape(text)
 
 
 def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:
-    """Replace the household's ids in run reports, alerts and Data Docs (audit examples)."""
-    if not reports_dir.exists():
+    """Replace the household's ids in run reports, alerts and Data Docs (audit examples).
+
+    Whole tokens only (`hh1` is not scrubbed out of `hh10`), and in JSON only inside string
+    values, so every report stays valid JSON whatever the id looks like.
+    """
+    if not reports_dir.exists() or not identifiers:
         return 0
+    token = re.compile(
+        r"(?<![A-Za-z0-9_.-])("
+        + "|".join(re.escape(i) for i in sorted(identifiers, key=len, reverse=True))
+        + r")(?![A-Za-z0-9_.-])"
+    )
+
+    def scrub_json(value):
+        if isinstance(value, str):
+            return token.sub(SCRUBBED, value)
+        if isinstance(value, list):
+            return [scrub_json(v) for v in value]
+        if isinstance(value, dict):
+            return {scrub_json(k): scrub_json(v) for k, v in value.items()}
+        return value
+
     scrubbed = 0
-    needles = [i.encode() for i in identifiers if i]
     for path in reports_dir.rglob("*"):
         if not path.is_file() or path.suffix not in (".json", ".jsonl", ".html", ".txt"):
             continue
-        content = path.read_bytes()
-        if not any(n in content for n in needles):
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        if not token.search(text):
             continue
-        for needle in sorted(needles, key=len, reverse=True):
-            content = content.replace(needle, SCRUBBED.encode())
+        if path.suffix == ".json":
+            new = json.dumps(scrub_json(json.loads(text)), indent=2, sort_keys=True) + "\n"
+        elif path.suffix == ".jsonl":
+            new = "".join(
+                json.dumps(scrub_json(json.loads(line)), sort_keys=True) + "\n" for line in text.splitlines() if line
+            )
+        else:
+            new = token.sub(SCRUBBED, text)
+        if new == text:
+            continue
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(content)
+        tmp.write_text(new, encoding="utf-8", errors="surrogateescape")
         tmp.replace(path)
         scrubbed += 1
     return scrubbed
