@@ -45,8 +45,10 @@ postgres:
 		echo "installing PostgreSQL (Debian packages) for the real-Airflow test"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
+# Two workers (the machine's two cores), one test file per worker: a file's module fixtures
+# (a warehouse it builds once) stay on one worker.
 test: env postgres
-	$(RUN) pytest
+	$(RUN) pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: env
 	$(RUN) ruff check src dags tests bench

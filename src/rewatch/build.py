@@ -127,7 +127,12 @@ def build_night(
         raise ValueError("an incremental build needs a night")
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     candidate = candidate_path(settings, night)
+    # A run killed before publishing leaves its candidate (and its WAL: the candidate is a
+    # throwaway copy, rebuilt from the published file, so both go), a half copy or a dbt run
+    # folder. The published file and its own state are never touched here.
     _remove_database(candidate)
+    candidate.with_suffix(".copying").unlink(missing_ok=True)
+    shutil.rmtree(candidate.parent / f"dbt-{candidate.stem}", ignore_errors=True)
     if settings.published_path.exists() and not full_refresh:
         tmp = candidate.with_suffix(".copying")
         shutil.copyfile(settings.published_path, tmp)

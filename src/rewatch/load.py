@@ -369,6 +369,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
         raise ExportError(f"{folder}: no export folder for night {night}")
     manifest = read_manifest(folder)
     verify_files(manifest)
+    remove_stale_temporaries(raw_dir, night)
     ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
     pseudo = from_environment()
     _check_pseudonym_key(ledger, pseudo, night)
@@ -703,6 +704,20 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     finally:
         con.close()
     return result
+
+
+def remove_stale_temporaries(raw_dir: Path, night: dt.date) -> list[Path]:
+    """Partitions half-written by a run that was killed (`.data.parquet.<id>.tmp`).
+
+    Only one writer runs at a time (the `warehouse_writer` pool), so a temporary file found
+    when a load starts belongs to a run that died; the partition it was to replace is intact.
+    """
+    removed = []
+    for folder in raw_dir.glob(f"*/export_date={night.isoformat()}"):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def remove_night(raw_dir: Path, night: dt.date) -> None:

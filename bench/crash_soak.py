@@ -1,0 +1,93 @@
+"""Soak: SIGKILL nightly runs at random points, re-run them, and count the survivors.
+
+    uv run python bench/crash_soak.py [--kills 50] [--households 80] [--seed 7] [--out DIR]
+
+Generates two nights, publishes the first (the base warehouse) and, separately, both (the
+reference: an uninterrupted run). Then, `--kills` times: a fresh copy of the base, a run of
+night 2 killed as a whole process group in a random phase (load, dbt build, audit, publish)
+at a random moment, checks (the published file opens and holds the old night or the new one),
+a re-run to completion, and checks again (equal to the reference, no temporary file left,
+ledger matching the manifest, quarantine matching the ledger). Prints one line per kill and
+`kills survived / tried`. About a minute per kill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.crash_harness
+
+from tests.crash_harness import PHASES, published_state, trial
+
+from rewatch import pipeline
+from rewatch.generate import generate
+from rewatch.settings import get_settings
+
+START = dt.date(2026, 3, 2)
+
+
+def _publish(exports: Path, warehouse: Path, night: dt.date) -> None:
+    os.environ["REWATCH_EXPORTS_DIR"] = str(exports)
+    os.environ["REWATCH_WAREHOUSE_DIR"] = str(warehouse)
+    settings = get_settings()
+    loaded = pipeline.load(night, settings)
+    built = pipeline.build(night, settings)
+    pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--households", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=None, help="work folder (default: a temporary one, removed)")
+    args = parser.parse_args()
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    root = args.out or Path(tempfile.mkdtemp(prefix="rewatch-crash-soak-"))
+    root.mkdir(parents=True, exist_ok=True)
+    exports = root / "exports"
+    night = START + dt.timedelta(days=1)
+    began = time.monotonic()
+    generate(exports, START, 2, args.households, seed=args.seed, truth_dir=root / "truth")
+    _publish(exports, root / "base", START)
+    shutil.copytree(root / "base", root / "reference")
+    _publish(exports, root / "reference", night)
+    states = {published_state(root / "base" / "rewatch.duckdb"), published_state(root / "reference" / "rewatch.duckdb")}
+    print(f"set up in {time.monotonic() - began:.0f}s under {root}", flush=True)
+
+    rng = random.Random(args.seed)
+    survived = 0
+    by_phase: dict[str, list[int]] = {}
+    for i in range(1, args.kills + 1):
+        phase = rng.choice(PHASES)
+        started = time.monotonic()
+        result = trial(
+            root / "base", root / "work", exports, night, phase, rng, states, root / "reference" / "rewatch.duckdb"
+        )
+        survived += result.survived
+        tally = by_phase.setdefault(result.killed_in, [0, 0])
+        tally[0] += result.survived
+        tally[1] += 1
+        verdict = "survived" if result.survived else "FAILED: " + "; ".join(result.problems)
+        print(
+            f"[{i}/{args.kills}] kill in {result.killed_in:<8} {verdict} ({time.monotonic() - started:.0f}s)",
+            flush=True,
+        )
+    print("by phase: " + ", ".join(f"{p} {s}/{n}" for p, (s, n) in sorted(by_phase.items())))
+    print(f"kills survived / tried: {survived} / {args.kills}")
+    if args.out is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0 if survived == args.kills else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
