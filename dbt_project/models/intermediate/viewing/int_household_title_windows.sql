@@ -70,6 +70,8 @@ window_bounds as (
 
     from titles
     cross join windows
+    -- A launch window needs a launch: a title without a release date has only `lifetime`.
+    where windows.window_days is null or titles.release_date is not null
 
 ),
 
