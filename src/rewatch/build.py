@@ -43,6 +43,11 @@ def candidate_path(settings: Settings, night: dt.date | None) -> Path:
     return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}.duckdb"
 
 
+def dbt_run_dir(database: Path) -> Path:
+    """Where dbt keeps its target and logs for a build of `database` (beside it)."""
+    return database.parent / f"dbt-{database.stem}"
+
+
 def _remove_database(path: Path) -> None:
     for suffix in ("", ".wal"):
         target = Path(str(path) + suffix)
@@ -74,7 +79,7 @@ def run_dbt(
     settings: Settings, database: Path, args: list[str], vars_: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run a dbt command against `database` in a child process (isolated memory and crashes)."""
-    run_dir = database.parent / f"dbt-{database.stem}"
+    run_dir = dbt_run_dir(database)
     cmd = [
         dbt_executable(),
         *args,
@@ -130,13 +135,13 @@ def build_night(
     # A run killed before publishing leaves its candidate (and its WAL: the candidate is a
     # throwaway copy, rebuilt from the published file, so both go), a half copy or a dbt run
     # folder. The published file and its own state are never touched here.
+    copying = candidate.with_suffix(".copying")
     _remove_database(candidate)
-    candidate.with_suffix(".copying").unlink(missing_ok=True)
-    shutil.rmtree(candidate.parent / f"dbt-{candidate.stem}", ignore_errors=True)
+    copying.unlink(missing_ok=True)
+    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
     if settings.published_path.exists() and not full_refresh:
-        tmp = candidate.with_suffix(".copying")
-        shutil.copyfile(settings.published_path, tmp)
-        os.replace(tmp, candidate)
+        shutil.copyfile(settings.published_path, copying)
+        os.replace(copying, candidate)
     started = time.monotonic()
     # Unit tests check the models' code, not the night's data: `make test` runs them.
     args = ["build", "--fail-fast", "--exclude-resource-type", "unit_test"]
@@ -147,12 +152,12 @@ def build_night(
         raise BuildError("no loaded nights to build from; run a night first")
     proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]})
     if proc.returncode != 0:
-        failures = _failures(candidate.parent / f"dbt-{candidate.stem}")
+        failures = _failures(dbt_run_dir(candidate))
         tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
         _remove_database(candidate)
         detail = "\n".join(failures) if failures else tail
         raise BuildError(f"dbt build failed for night {night}; the published warehouse is unchanged.\n{detail}")
-    data = json.loads((candidate.parent / f"dbt-{candidate.stem}" / "target" / "run_results.json").read_text())
+    data = json.loads((dbt_run_dir(candidate) / "target" / "run_results.json").read_text())
     return BuildResult(
         night=night,
         nights=tuple(nights),
@@ -186,8 +191,7 @@ def publish(settings: Settings, night: dt.date | None, summary: dict, nights: li
     if Path(str(candidate) + ".wal").exists():
         raise RuntimeError(f"{candidate}.wal still exists after checkpoint; not publishing a file without its log")
     os.replace(candidate, settings.published_path)
-    run_dir = candidate.parent / f"dbt-{candidate.stem}"
-    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
     return settings.published_path
 
 
@@ -195,7 +199,7 @@ def discard_candidate(settings: Settings, night: dt.date | None) -> None:
     """Remove a candidate the audit refused (and its dbt run folder): nothing half-made stays."""
     candidate = candidate_path(settings, night)
     _remove_database(candidate)
-    shutil.rmtree(candidate.parent / f"dbt-{candidate.stem}", ignore_errors=True)
+    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
 
 
 def published_nights(settings: Settings) -> list[dt.date] | None:

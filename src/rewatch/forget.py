@@ -74,11 +74,12 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
 
         # The profiles of the household, so quarantined rows naming only a profile go too.
         profile_ids = set()
-        for path in sorted((raw_dir / "profiles").glob("*/data.parquet")):
-            profile_ids |= {
+        if list((raw_dir / "profiles").glob("*/data.parquet")):
+            profiles = sql_str(raw_dir / "profiles" / "*" / "data.parquet")
+            profile_ids = {
                 r[0]
                 for r in con.execute(
-                    f"select distinct profile_id from read_parquet({sql_str(path)}) where household_id = ?", [stored]
+                    f"select distinct profile_id from read_parquet({profiles}) where household_id = ?", [stored]
                 ).fetchall()
             }
         for table in HOUSEHOLD_TABLES:
@@ -93,7 +94,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
         # Quarantined records are the rows as delivered: a JSON record names the household or
         # profile in its id fields; a raw CSV line (a malformed record) as any whole field.
         identifiers = sorted({stored, household_id, *profile_ids})
-        pattern = "(^|,)(" + "|".join(_regex_escape(i) for i in identifiers) + ")($|,)"
+        pattern = "(^|,)(" + "|".join(re.escape(i) for i in identifiers) + ")($|,)"
         match = (
             "coalesce(case when try(json(record)) is not null "
             "then json_extract_string(record, '$.household_id') in (select unnest($2::varchar[])) "
@@ -111,10 +112,6 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
         con.close()
     result.reports_scrubbed = _scrub_reports(settings.reports_dir, identifiers)
     return result
-
-
-def _regex_escape(text: str) -> str:
-    return re.escape(text)
 
 
 def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:

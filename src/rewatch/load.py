@@ -425,13 +425,13 @@ WITHHELD = "(withheld: pseudonymisation is on; the line is in the export file)"
 
 def _drop_forgotten(con, raw_dir: Path) -> int:
     """Rows of households erased with `rewatch forget` never enter the raw zone again."""
-    from rewatch.forget import forgotten_digests
+    from rewatch.forget import HOUSEHOLD_TABLES, forgotten_digests
 
     digests = forgotten_digests(raw_dir)
     if not digests:
         return 0
     dropped = 0
-    for table in ("playback_events", "viewing_activity", "households", "profiles"):
+    for table in HOUSEHOLD_TABLES:
         dropped += con.execute(
             f"delete from night_{table} where sha256(household_id) in (select unnest(?::varchar[]))", [digests]
         ).fetchone()[0]
@@ -491,10 +491,7 @@ def _load_events(
     )
     case = _rule_case(EVENT_RULES)
     for entry in manifest.event_files:
-        if entry.sha256 in other_nights:
-            first_night, first_path = other_nights[entry.sha256]
-            _ledger(con, night, entry, 0, 0, "redelivered", f"{first_night}/{first_path}")
-            result.files_skipped_as_redelivered.append(entry.path)
+        if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
         rejected = _stage_file(con, path, EVENT_COLUMNS, "staged")
@@ -533,24 +530,16 @@ def _load_activity(
     from rewatch.netflix import EXPORT_COLUMNS, ViewingActivityError, read_viewing_activity
 
     night = manifest.export_date
-    columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
-    con.execute(f"create temp table night_viewing_activity ({columns})")
+    _create_activity_table(con)
     for entry in manifest.activity_files:
-        if entry.sha256 in other_nights:
-            first_night, first_path = other_nights[entry.sha256]
-            _ledger(con, night, entry, 0, 0, "redelivered", f"{first_night}/{first_path}")
-            result.files_skipped_as_redelivered.append(entry.path)
+        if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
         try:
             rows, rejected = read_viewing_activity(path, EXPORT_COLUMNS)
         except ViewingActivityError as exc:
             raise ExportError(f"{exc}; ask the exporter to re-deliver it") from None
-        if len(rows) + len(rejected) != entry.rows:
-            raise ExportError(
-                f"{path}: the manifest says {entry.rows} rows but the file holds {len(rows) + len(rejected)} "
-                f"({len(rows)} readable, {len(rejected)} malformed); the file is cut short or the manifest is wrong"
-            )
+        _reconcile_counts(path, entry, len(rows) + len(rejected), len(rejected))
         if pseudo:
             rows = [
                 dataclasses.replace(
@@ -604,6 +593,21 @@ def _load_activity(
         _ledger(con, night, entry, len(rows), len(rejected), "loaded", None)
 
 
+def _create_activity_table(con) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
+    con.execute(f"create temp table night_viewing_activity ({columns})")
+
+
+def _skip_redelivered(con, night: dt.date, entry: ManifestFile, other_nights: dict, result: LoadResult) -> bool:
+    """A file already loaded from another night (same sha256) is recorded, not loaded again."""
+    if entry.sha256 not in other_nights:
+        return False
+    first_night, first_path = other_nights[entry.sha256]
+    _ledger(con, night, entry, 0, 0, "redelivered", f"{first_night}/{first_path}")
+    result.files_skipped_as_redelivered.append(entry.path)
+    return True
+
+
 _ARROW_TYPES = {
     "bigint": pa.int64(),
     "integer": pa.int32(),
@@ -621,8 +625,7 @@ def _ensure_activity_partition(raw_dir: Path, night: dt.date) -> None:
         return
     con = connect(raw_dir)
     try:
-        columns = ", ".join(f"{name} {kind}" for name, kind in ACTIVITY_SCHEMA)
-        con.execute(f"create temp table night_viewing_activity ({columns})")
+        _create_activity_table(con)
         _write_partition(con, "select * from night_viewing_activity", target)
     finally:
         con.close()
@@ -638,7 +641,11 @@ def _quarantine_from(con, night: dt.date, file: str, columns: tuple[str, ...]) -
 
 
 def _reconcile(con, path: Path, entry: ManifestFile, rejected: int) -> None:
-    read = con.execute("select count(*) from staged").fetchone()[0] + rejected
+    _reconcile_counts(path, entry, con.execute("select count(*) from staged").fetchone()[0] + rejected, rejected)
+
+
+def _reconcile_counts(path: Path, entry: ManifestFile, read: int, rejected: int) -> None:
+    """Rows read (readable + malformed) must be the manifest's rows."""
     if read != entry.rows:
         raise ExportError(
             f"{path}: the manifest says {entry.rows} rows but the file holds {read} "
@@ -686,12 +693,11 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     try:
         ledger = sql_str(str(partition_path(raw_dir, "ledger", night)))
         quarantine = sql_str(str(partition_path(raw_dir, "quarantine", night)))
-        result.events_loaded = con.execute(
-            f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'playback_events%'"
-        ).fetchone()[0]
-        result.activity_sessions_loaded = con.execute(
-            f"select coalesce(sum(rows_loaded), 0) from read_parquet({ledger}) where path like 'viewing_activity%'"
-        ).fetchone()[0]
+        result.events_loaded, result.activity_sessions_loaded = con.execute(
+            "select coalesce(sum(rows_loaded) filter (where path like 'playback_events%'), 0), "
+            "coalesce(sum(rows_loaded) filter (where path like 'viewing_activity%'), 0) "
+            f"from read_parquet({ledger})"
+        ).fetchone()
         result.files_skipped_as_redelivered = [
             r[0]
             for r in con.execute(f"select path from read_parquet({ledger}) where status = 'redelivered'").fetchall()

@@ -212,37 +212,45 @@ def read_viewing_activity(path: Path, columns: tuple[str, ...] = COLUMNS) -> tup
     embedded newline does not shift the numbers after it. A rejected row's reason is
     `<code>: <detail>`. A wrong header (or an undecodable file) rejects the whole file.
     """
+    rows, rejected = [], []
+    for line, fields in read_records(path, columns):
+        parsed = parse_record(line, fields, columns)
+        (rows if isinstance(parsed, ViewingRow) else rejected).append(parsed)
+    return rows, rejected
+
+
+def read_records(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    """(physical line, fields) of every record after the header, which must be `columns`."""
     try:
-        return _read(path, columns)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != columns:
+                raise ViewingActivityError(
+                    f"{path}: the header must be exactly these columns, in this order: {', '.join(columns)} "
+                    f"(found: {', '.join(header) if header else 'an empty file'})",
+                    "wrong_header",
+                )
+            records = []
+            line = reader.line_num + 1
+            for fields in reader:
+                records.append((line, fields))
+                line = reader.line_num + 1
+            return records
     except UnicodeDecodeError as exc:
         raise ViewingActivityError(f"{path}: not UTF-8 text ({exc})", "not_utf8") from None
     except csv.Error as exc:
         raise ViewingActivityError(f"{path}: unreadable CSV ({exc})", "malformed_csv") from None
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> tuple[list[ViewingRow], list[Rejected]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != columns:
-            raise ViewingActivityError(
-                f"{path}: the header must be exactly these columns, in this order: {', '.join(columns)} "
-                f"(found: {', '.join(header) if header else 'an empty file'})",
-                "wrong_header",
-            )
-        rows, rejected = [], []
-        line = reader.line_num + 1
-        for record in reader:
-            if len(record) != len(columns):
-                reason = f"malformed_csv_record: expected {len(columns)} fields, found {len(record)}"
-                rejected.append(Rejected(line, reason, ",".join(record)))
-            else:
-                try:
-                    rows.append(parse_row(line, dict(zip(columns, record, strict=True))))
-                except ViewingActivityError as exc:
-                    rejected.append(Rejected(line, f"{exc.code}: {exc}", ",".join(record)))
-            line = reader.line_num + 1
-    return rows, rejected
+def parse_record(line: int, fields: list[str], columns: tuple[str, ...]) -> ViewingRow | Rejected:
+    """One record: the parsed row, or why it was rejected (`<code>: <detail>`)."""
+    try:
+        if len(fields) != len(columns):
+            raise ViewingActivityError(f"expected {len(columns)} fields, found {len(fields)}", "malformed_csv_record")
+        return parse_row(line, dict(zip(columns, fields, strict=True)))
+    except ViewingActivityError as exc:
+        return Rejected(line, f"{exc.code}: {exc}", ",".join(fields))
 
 
 # --- Importing a member's download as an export night ------------------------------------
@@ -341,20 +349,9 @@ def import_download(
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ViewingActivityError(f"--timezone {timezone!r} is not an IANA time zone name") from None
-    records = _raw_records(path)
-    parsed: list[tuple[list[str], ViewingRow | None]] = []
-    rejected = []
-    for line, fields in records:
-        try:
-            if len(fields) != len(COLUMNS):
-                raise ViewingActivityError(
-                    f"expected {len(COLUMNS)} fields, found {len(fields)}", "malformed_csv_record"
-                )
-            parsed.append((fields, parse_row(line, dict(zip(COLUMNS, fields, strict=True)))))
-        except ViewingActivityError as exc:
-            parsed.append((fields, None))
-            rejected.append(Rejected(line, f"{exc.code}: {exc}", ",".join(fields)))
-    rows = [row for _, row in parsed if row is not None]
+    parsed = [(fields, parse_record(line, fields, COLUMNS)) for line, fields in read_records(path, COLUMNS)]
+    rejected = [p for _, p in parsed if isinstance(p, Rejected)]
+    rows = [p for _, p in parsed if isinstance(p, ViewingRow)]
     if not rows:
         raise ViewingActivityError(f"{path}: no readable rows to import")
 
@@ -417,28 +414,6 @@ def import_download(
         rejected=rejected,
         changed=changed or not existing,
     )
-
-
-def _raw_records(path: Path) -> list[tuple[int, list[str]]]:
-    """(physical line, fields) of every record after the header, which must be COLUMNS."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or tuple(h.strip() for h in header) != COLUMNS:
-                raise ViewingActivityError(
-                    f"{path}: the header must be exactly these columns, in this order: {', '.join(COLUMNS)} "
-                    f"(found: {', '.join(header) if header else 'an empty file'})",
-                    "wrong_header",
-                )
-            records = []
-            line = reader.line_num + 1
-            for fields in reader:
-                records.append((line, fields))
-                line = reader.line_num + 1
-            return records
-    except UnicodeDecodeError as exc:
-        raise ViewingActivityError(f"{path}: not UTF-8 text ({exc})", "not_utf8") from None
 
 
 def _merge_rows(path: Path, columns: tuple[str, ...], key: str, rows: list[list[str]]) -> list[list[str]]:

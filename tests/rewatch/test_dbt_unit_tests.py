@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from rewatch import pipeline
-from rewatch.build import run_dbt
+from rewatch.build import dbt_run_dir, run_dbt
 from rewatch.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -53,7 +53,7 @@ def _unit_results(settings, extra_vars: dict) -> dict[str, str]:
     proc = run_dbt(
         settings, database, ["test", "--select", "test_type:unit"], {"rewatch__nights": ["2026-03-02"], **extra_vars}
     )
-    results = json.loads((database.parent / f"dbt-{database.stem}" / "target" / "run_results.json").read_text())
+    results = json.loads((dbt_run_dir(database) / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]}
     assert statuses, proc.stdout[-3000:]
     return statuses
