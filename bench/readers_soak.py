@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.*
 
-from tests.crash_harness import published_state
-from tests.rewatch.test_concurrent_readers import READER
+from tests.readers_harness import Readers, published_state
 
 from rewatch import pipeline
 from rewatch.generate import generate
@@ -44,15 +41,7 @@ def main() -> int:
     os.environ["REWATCH_EXPORTS_DIR"] = str(root / "exports")
     os.environ["REWATCH_WAREHOUSE_DIR"] = str(root / "warehouse")
     settings = get_settings()
-    stop = root / "stop"
-    readers = [
-        subprocess.Popen(
-            [sys.executable, "-c", READER, str(settings.published_path), str(stop), str(root / f"reader{i}.log")],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(args.readers)
-    ]
+    readers = Readers(settings.published_path, root, args.readers)
     states = set()
     began = time.monotonic()
     try:
@@ -65,16 +54,8 @@ def main() -> int:
             states.add(published_state(settings.published_path))
             print(f"published {night}", flush=True)
     finally:
-        stop.touch()
-        totals = [json.loads(reader.communicate(timeout=120)[0]) for reader in readers]
-    mixed = 0
-    for i in range(args.readers):
-        for line in (root / f"reader{i}.log").read_text().splitlines():
-            nights, sessions = json.loads(line)
-            if nights != "ERROR" and (nights, sessions) not in states:
-                mixed += 1
-    queries = sum(t["queries"] for t in totals)
-    errors = sum(t["errors"] for t in totals)
+        queries, errors, answers = readers.stop()
+    mixed = sum(1 for nights, sessions in answers if nights != "ERROR" and (nights, sessions) not in states)
     seconds = time.monotonic() - began
     print(f"{args.readers} readers, {args.nights} nights published in {seconds:.0f}s")
     print(f"queries run: {queries:,} ({queries / seconds:.0f}/s)   reader errors: {errors}   mixed answers: {mixed}")

@@ -24,6 +24,7 @@ from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
 from rewatch.load import _ledger_rows, is_loaded, partition_path
 from rewatch.settings import Settings
+from tests.readers_harness import published_state
 
 RUNNER = """
 import datetime as dt, sys
@@ -105,18 +106,6 @@ def run_and_kill(env: dict, night: dt.date, phase: str, rng: random.Random, time
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return phase
-
-
-def published_state(path: Path) -> tuple:
-    """What a reader sees: the nights the file holds and its session count (opens read-only)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(
-            "select (select list(distinct night order by night)::varchar from rewatch_runs), "
-            "(select count(*) from fct_viewing_sessions)"
-        ).fetchone()
-    finally:
-        con.close()
 
 
 @dataclass
