@@ -1,14 +1,15 @@
-"""Soak: SIGKILL nightly runs at random points, re-run them, and count the survivors.
+"""Soak: SIGKILL nightly runs at random named fault points, re-run them, and count the survivors.
 
     uv run python bench/crash_soak.py [--kills 50] [--households 80] [--seed 7] [--out DIR]
 
 Generates two nights, publishes the first (the base warehouse) and, separately, both (the
 reference: an uninterrupted run). Then, `--kills` times: a fresh copy of the base, a run of
-night 2 killed as a whole process group in a random phase (load, dbt build, audit, publish)
-at a random moment, checks (the published file opens and holds the old night or the new one),
-a re-run to completion, and checks again (equal to the reference, no temporary file left,
-ledger matching the manifest, quarantine matching the ledger). Prints one line per kill and
-`kills survived / tried`. About a minute per kill.
+night 2 that kills its whole process group at a random fault point (`REWATCH_FAULT`, drawn
+from every point of load, each dbt model, each audit suite and publish: see rewatch.faults),
+checks (the published file opens and holds the old night, or the new one once replaced), a
+re-run to completion, and checks again (equal to the reference, no temporary file left,
+ledger matching the manifest, quarantine matching the ledger). A point the run never reached
+counts as a failure. Prints one line per kill and `kills survived / tried`. About 40 s a kill.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.crash_harness
 
-from tests.crash_harness import PHASES, published_state, trial
+from tests.crash_harness import fault_points, phase_of, published_state, trial
 
 from rewatch import pipeline
 from rewatch.generate import generate
@@ -61,27 +62,26 @@ def main() -> int:
     _publish(exports, root / "base", START)
     shutil.copytree(root / "base", root / "reference")
     _publish(exports, root / "reference", night)
-    states = {published_state(root / "base" / "rewatch.duckdb"), published_state(root / "reference" / "rewatch.duckdb")}
-    print(f"set up in {time.monotonic() - began:.0f}s under {root}", flush=True)
+    old = published_state(root / "base" / "rewatch.duckdb")
+    new = published_state(root / "reference" / "rewatch.duckdb")
+    points = fault_points()
+    print(f"set up in {time.monotonic() - began:.0f}s under {root}; {len(points)} fault points", flush=True)
 
     rng = random.Random(args.seed)
     survived = 0
     by_phase: dict[str, list[int]] = {}
     for i in range(1, args.kills + 1):
-        phase = rng.choice(PHASES)
+        point = rng.choice(points)
         started = time.monotonic()
         result = trial(
-            root / "base", root / "work", exports, night, phase, rng, states, root / "reference" / "rewatch.duckdb"
+            root / "base", root / "work", exports, night, point, old, new, root / "reference" / "rewatch.duckdb"
         )
         survived += result.survived
-        tally = by_phase.setdefault(result.killed_in, [0, 0])
+        tally = by_phase.setdefault(phase_of(point), [0, 0])
         tally[0] += result.survived
         tally[1] += 1
         verdict = "survived" if result.survived else "FAILED: " + "; ".join(result.problems)
-        print(
-            f"[{i}/{args.kills}] kill in {result.killed_in:<8} {verdict} ({time.monotonic() - started:.0f}s)",
-            flush=True,
-        )
+        print(f"[{i}/{args.kills}] kill at {point:<45} {verdict} ({time.monotonic() - started:.0f}s)", flush=True)
     print("by phase: " + ", ".join(f"{p} {s}/{n}" for p, (s, n) in sorted(by_phase.items())))
     print(f"kills survived / tried: {survived} / {args.kills}")
     if args.out is None:

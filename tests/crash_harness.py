@@ -1,25 +1,26 @@
-"""Kill a nightly run with SIGKILL at a chosen point, then check what it left.
+"""Kill a nightly run with SIGKILL at a named fault point, then check what it left.
 
-Shared by tests/rewatch/test_crashes.py (a handful of kills) and bench/crash_soak.py (as many
-as asked). The run is the same step functions the DAG's tasks call (load, build, audit,
-publish), in its own process group, killed as a whole, as an OOM kill or a lost worker would.
+Shared by tests/rewatch/test_crashes.py (one kill per kind of point) and bench/crash_soak.py
+(as many as asked, at random points). The run is the same step functions the DAG's tasks call
+(load, build, audit, publish), in its own process group; `REWATCH_FAULT` makes it kill that
+whole group itself at the point (`rewatch.faults`), as an OOM kill or a lost worker would. No
+sleeps: where the kill lands does not depend on the machine's speed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from rewatch import faults
 from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
 from rewatch.load import _ledger_rows, is_loaded, partition_path
@@ -36,14 +37,45 @@ built = pipeline.build(night, settings)
 audited = pipeline.audit(night, settings)
 pipeline.publish(night, loaded, built, audited, settings)
 """
-PHASES = ("load", "build", "audit", "publish")
+
+
+def fault_points() -> list[str]:
+    """Every named fault point a night's run reaches (see `rewatch.faults`), in run order."""
+    from rewatch.audit import load_suites
+    from rewatch.load import RAW_TABLES
+    from rewatch.settings import DBT_PROJECT_DIR
+
+    models = sorted(
+        path.stem
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")
+        if "staging" not in path.parts and "materialized='ephemeral'" not in path.read_text()
+    )
+    return [
+        *(f"load:partition:{table}" for table in RAW_TABLES),
+        "load:before_ledger",
+        "build:copied",
+        *(f"build:after_model:{model}" for model in models),
+        *(f"audit:after_suite:{suite['name']}" for suite in load_suites()),
+        "audit:result_written",
+        "publish:before_replace",
+        "publish:after_replace",
+    ]
+
+
+def phase_of(point: str) -> str:
+    return point.split(":", 1)[0]
+
+
+def published_by(point: str) -> bool:
+    """Whether the night is published when the run dies at `point` (only after the replace)."""
+    return point == "publish:after_replace"
 
 
 def run_night(env: dict, night: dt.date, timeout: float = 600) -> None:
     """A nightly run to completion (the recovery run)."""
     subprocess.run(
         [sys.executable, "-c", RUNNER, night.isoformat()],
-        env=env,
+        env={k: v for k, v in env.items() if k != faults.ENV},
         check=True,
         timeout=timeout,
         capture_output=True,
@@ -51,67 +83,29 @@ def run_night(env: dict, night: dt.date, timeout: float = 600) -> None:
     )
 
 
-def _session_commands(session: int) -> list[str]:
-    """Command lines of the live processes of a session (the run and its dbt / audit children)."""
-    commands = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[3]) == session:
-                commands.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except (OSError, IndexError, ValueError):
-            continue
-    return commands
+def run_and_kill(env: dict, night: dt.date, point: str, timeout: float = 600) -> str:
+    """Run a night in its own process group with `REWATCH_FAULT=point`: the run kills itself there.
 
-
-def run_and_kill(env: dict, night: dt.date, phase: str, rng: random.Random, timeout: float = 600) -> str:
-    """Start a nightly run and SIGKILL its whole process group in `phase`.
-
-    load: 0.5-3 s after start (imports, manifest, partitions); build: 0-6 s into the dbt
-    process; audit: 0-12 s into the GX child; publish: just after the audit child exits
-    (the checkpoint and the os.replace). Returns the phase killed in, or "finished".
+    Returns `point` when the run died of SIGKILL, or what happened instead: "finished" (the
+    point was never reached) or "failed (exit N)".
     """
-    proc = subprocess.Popen(
+    proc = subprocess.run(
         [sys.executable, "-c", RUNNER, night.isoformat()],
-        env=env,
+        env={**env, faults.ENV: point},
         start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
     )
-    deadline = time.monotonic() + timeout
-
-    def wait_for(predicate) -> bool:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if predicate(_session_commands(proc.pid)):
-                return True
-            time.sleep(0.05)
-        return False
-
-    if phase == "load":
-        time.sleep(rng.uniform(0.5, 3.0))
-    elif phase == "build":
-        if wait_for(lambda cmds: any(" build " in c and "dbt" in c for c in cmds)):
-            time.sleep(rng.uniform(0, 6))
-    elif phase == "audit":
-        if wait_for(lambda cmds: any("rewatch.audit" in c for c in cmds)):
-            time.sleep(rng.uniform(0, 12))
-    elif phase == "publish":
-        if wait_for(lambda cmds: any("rewatch.audit" in c for c in cmds)):
-            wait_for(lambda cmds: not any("rewatch.audit" in c for c in cmds))
-            time.sleep(rng.uniform(0, 0.3))
-    else:
-        raise ValueError(phase)
-    if proc.poll() is not None:
-        return "finished"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return phase
+    if proc.returncode == -signal.SIGKILL:
+        return point
+    return "finished" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
 
 
 @dataclass
 class Trial:
-    phase: str
-    killed_in: str
+    point: str
+    killed_at: str
     state_after_kill: tuple
     problems: list[str]
 
@@ -129,36 +123,31 @@ def leftovers(warehouse: Path) -> list[Path]:
     return found
 
 
-def trial(
-    base: Path,
-    work: Path,
-    exports: Path,
-    night: dt.date,
-    phase: str,
-    rng: random.Random,
-    states: set,
-    reference: Path,
-) -> Trial:
-    """Copy the base warehouse, kill a run of `night` in `phase`, check, recover, check again."""
+def trial(base: Path, work: Path, exports: Path, night: dt.date, point: str, old: tuple, new: tuple, reference: Path):
+    """Copy the base warehouse, kill a run of `night` at `point`, check, recover, check again.
+
+    `old` / `new`: what readers see of the base and of the uninterrupted run (`published_state`).
+    """
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work)
     env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
-    killed_in = run_and_kill(env, night, phase, rng)
+    killed_at = run_and_kill(env, night, point)
     settings = Settings(exports_dir=exports, warehouse_dir=work)
-    problems = []
+    problems = [] if killed_at == point else [f"the run was not killed at {point}: {killed_at}"]
     try:
         state = published_state(settings.published_path)
     except duckdb.Error as exc:  # the published file must always open
-        return Trial(phase, killed_in, (), [f"published file does not open after the kill: {exc}"])
-    if state not in states:
-        problems.append(f"readers would see {state}, neither the old nor the new night {sorted(states)}")
+        return Trial(point, killed_at, (), [*problems, f"published file does not open after the kill: {exc}"])
+    expected, label = (new, "new") if published_by(point) else (old, "old")
+    if state != expected:
+        problems.append(f"readers would see {state}, not the {label} night {expected}")
     if Path(str(settings.published_path) + ".wal").exists():
         problems.append("the published file has a WAL (it is never written in place)")
     try:
         run_night(env, night)
     except subprocess.CalledProcessError as exc:
-        return Trial(phase, killed_in, state, [*problems, f"re-run failed: {exc.stderr.decode()[-2000:]}"])
+        return Trial(point, killed_at, state, [*problems, f"re-run failed: {exc.stderr.decode()[-2000:]}"])
     diff = diff_warehouses(reference, settings.published_path)
     if any(counts != (0, 0) for counts in diff.values()):
         problems.append(f"re-run differs from an uninterrupted run: {diff}")
@@ -180,4 +169,4 @@ def trial(
         con.close()
     if quarantined != declared:
         problems.append(f"quarantine holds {quarantined} rows, the ledger says {declared}")
-    return Trial(phase, killed_in, state, problems)
+    return Trial(point, killed_at, state, problems)

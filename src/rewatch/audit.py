@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rewatch import faults
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
 from rewatch.load import sql_str
@@ -453,6 +454,7 @@ def _main(raw_args: str) -> None:
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(result.to_dict(), default=str), encoding="utf-8")
     os.replace(tmp, out)
+    faults.point("audit:result_written")
 
 
 def audit_in_process(
@@ -555,6 +557,7 @@ def audit_in_process(
                 "failed_warnings": failed["warning"],
                 "success": failed["error"] == 0,
             }
+            faults.point(f"audit:after_suite:{suite_dict['name']}")
     finally:
         datasource.get_execution_engine().close()
     index = docs_dir / "index.html"

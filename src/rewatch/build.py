@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from rewatch import faults
 from rewatch.errors import PermanentError
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 
@@ -55,12 +56,6 @@ def _remove_database(path: Path) -> None:
             target.unlink()
 
 
-def dbt_executable() -> str:
-    """The dbt of this environment (next to the running interpreter), not whatever is on PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def dbt_env(settings: Settings, database: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -78,10 +73,15 @@ def dbt_env(settings: Settings, database: Path) -> dict[str, str]:
 def run_dbt(
     settings: Settings, database: Path, args: list[str], vars_: dict | None = None
 ) -> subprocess.CompletedProcess:
-    """Run a dbt command against `database` in a child process (isolated memory and crashes)."""
+    """Run a dbt command against `database` in a child process (isolated memory and crashes).
+
+    The child is this environment's dbt through `rewatch.dbt_runner` (the build's fault points).
+    """
     run_dir = dbt_run_dir(database)
     cmd = [
-        dbt_executable(),
+        sys.executable,
+        "-m",
+        "rewatch.dbt_runner",
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -142,6 +142,7 @@ def build_night(
     if settings.published_path.exists() and not full_refresh:
         shutil.copyfile(settings.published_path, copying)
         os.replace(copying, candidate)
+    faults.point("build:copied")
     started = time.monotonic()
     # Unit tests check the models' code, not the night's data: `make test` runs them.
     args = ["build", "--fail-fast", "--exclude-resource-type", "unit_test"]
@@ -190,7 +191,9 @@ def publish(settings: Settings, night: dt.date | None, summary: dict, nights: li
         con.close()
     if Path(str(candidate) + ".wal").exists():
         raise RuntimeError(f"{candidate}.wal still exists after checkpoint; not publishing a file without its log")
+    faults.point("publish:before_replace")
     os.replace(candidate, settings.published_path)
+    faults.point("publish:after_replace")
     shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
     return settings.published_path
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from rewatch import faults
 from rewatch.contract import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -329,6 +330,7 @@ def _write_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path, p
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
         con.execute(f"copy ({query}) to {sql_str(str(tmp))} (format parquet, compression zstd)", params or [])
+        faults.point(f"load:partition:{target.parent.parent.name}")
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -407,6 +409,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
                 con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
             )
         # The ledger goes last: its presence is what says the night is loaded.
+        faults.point("load:before_ledger")
         _write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
     finally:
         con.close()

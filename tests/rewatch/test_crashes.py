@@ -1,22 +1,37 @@
-"""Crashes: a nightly run SIGKILLed in each phase (load, dbt build, audit, publish), then
-re-run. The published file always opens and shows the old night or the new one, never half;
-the re-run equals an uninterrupted run; no temporary file is left; ledger and quarantine
-agree. bench/crash_soak.py does the same for as many random kills as asked."""
+"""Crashes: a nightly run SIGKILLed at named fault points in every phase (load, dbt build, audit,
+publish), then re-run. The published file always opens and shows the old night (or the new one,
+once the replace happened), never half; the re-run equals an uninterrupted run; no temporary file
+is left; ledger and quarantine agree. The run kills itself at the point (`REWATCH_FAULT`), so
+where the kill lands does not depend on the machine's speed. bench/crash_soak.py does the same
+at as many random points as asked, over every point `fault_points()` lists."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
+import re
 import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from rewatch import pipeline
+from rewatch import faults, pipeline
 from rewatch.settings import get_settings
 from tests.conftest import START
-from tests.crash_harness import PHASES, published_state, trial
+from tests.crash_harness import fault_points, published_state, trial
 
 NIGHT = START + dt.timedelta(days=1)
+# One point of each kind; the soak draws from all of them.
+POINTS = (
+    "load:partition:playback_events",
+    "load:before_ledger",
+    "build:after_model:int_run_changes",
+    "build:after_model:fct_watch_cycles",
+    "audit:after_suite:raw_playback_events",
+    "publish:before_replace",
+    "publish:after_replace",
+)
 
 
 def _publish(settings, night):
@@ -42,21 +57,36 @@ def published_once(generated_small, tmp_path_factory):
     return root, generated_small.out_dir, old, new
 
 
-@pytest.mark.parametrize("phase", PHASES)
-def test_a_run_killed_in_any_phase_recovers_to_the_uninterrupted_result(published_once, phase):
+@pytest.mark.parametrize("point", POINTS)
+def test_a_run_killed_at_any_point_recovers_to_the_uninterrupted_result(published_once, point):
     root, exports, old, new = published_once
-    result = trial(
-        root / "base",
-        root / f"work-{phase}",
-        exports,
-        NIGHT,
-        phase,
-        random.Random(phase),
-        {old, new},
-        root / "reference" / "rewatch.duckdb",
-    )
+    work = root / f"work-{point.replace(':', '-')}"
+    result = trial(root / "base", work, exports, NIGHT, point, old, new, root / "reference" / "rewatch.duckdb")
+    assert result.killed_at == point
     assert result.survived, result.problems
-    # The kill landed in the phase asked for (publish is a split second: it may finish first).
-    assert result.killed_in == phase or (phase == "publish" and result.killed_in == "finished")
-    if phase in ("load", "build", "audit"):
-        assert result.state_after_kill == old  # nothing new is published before the audit passed
+    assert result.state_after_kill == (new if point == "publish:after_replace" else old)
+
+
+def test_the_tested_points_are_real_points_and_every_kind_is_documented():
+    points = fault_points()
+    assert set(POINTS) <= set(points)
+    documented = set(re.findall(r"^\| `([a-z_]+:[a-z_]+)", faults.__doc__, flags=re.MULTILINE))
+    kinds = {":".join(p.split(":")[:2]) for p in points}
+    assert kinds == documented, (kinds, documented)
+    assert {"build:after_model:fct_viewing_sessions", "build:after_model:rpt_title_performance"} <= set(points)
+    assert not any("stg_exports" in p or p.endswith("_latest") for p in points)  # ephemeral: never run
+
+
+def _child(fault: str | None, point: str) -> int:
+    code = f"from rewatch import faults; faults.point({point!r}); print('alive')"
+    env = {"PATH": "/usr/bin:/bin", **({faults.ENV: fault} if fault else {})}
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, start_new_session=True, capture_output=True, check=False
+    ).returncode
+
+
+def test_a_fault_point_kills_only_when_its_exact_name_is_set():
+    assert _child(None, "publish:before_replace") == 0
+    assert _child("publish:after_replace", "publish:before_replace") == 0
+    assert _child("publish:before", "publish:before_replace") == 0  # no prefix match
+    assert _child("publish:before_replace", "publish:before_replace") == -signal.SIGKILL

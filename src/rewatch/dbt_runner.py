@@ -1,0 +1,35 @@
+"""`python -m rewatch.dbt_runner <dbt arguments>`: dbt, as `build.run_dbt` runs it in a child process.
+
+The same as the `dbt` command (dbt's programmatic runner; exit 0 success, 1 failure, 2 error),
+plus the build's fault points: with `REWATCH_FAULT=build:after_model:<model>`, the process
+group is killed as soon as dbt has finished `<model>` (see `rewatch.faults`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rewatch import faults
+
+
+def _after_model(event) -> None:
+    if event.info.name != "NodeFinished":
+        return
+    unique_id = event.data.node_info.unique_id  # model.rewatch.<name>
+    if unique_id.startswith("model."):
+        faults.point(f"build:after_model:{unique_id.rsplit('.', 1)[-1]}")
+
+
+def main(argv: list[str]) -> int:
+    from dbt.cli.main import dbtRunner
+
+    callbacks = [_after_model] if faults.armed("build:") else []
+    result = dbtRunner(callbacks=callbacks).invoke(argv)
+    if result.exception is not None and result.result is None:
+        print(f"dbt could not run: {result.exception}", file=sys.stderr)
+        return 2
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,50 @@
+"""Named fault points: a test hook that kills a run at a chosen point, whatever the machine's speed.
+
+`REWATCH_FAULT=<point>` makes the process that reaches `<point>` SIGKILL its whole process
+group (the run and its dbt or audit child), as an OOM kill or a lost Airflow worker would.
+Unset (always, in production), every point is a no-op: one environment lookup.
+
+The points, in the order a night reaches them:
+
+| point | where |
+| --- | --- |
+| `load:partition:<table>` | a raw partition is written to its temporary file, not yet moved into place |
+| `load:before_ledger` | every partition of the night is in place, the ledger (which says "loaded") is not |
+| `build:copied` | the published file is copied to the candidate, dbt has not started |
+| `build:after_model:<model>` | dbt has committed `<model>` in the candidate (every model that runs) |
+| `audit:after_suite:<suite>` | the audit child has validated `<suite>` |
+| `audit:result_written` | the audit child has written its result, the parent has not read it |
+| `publish:before_replace` | the run is recorded and checkpointed in the candidate, not yet moved into place |
+| `publish:after_replace` | the new file is published, the run's report is not yet complete |
+
+The crash tests start a run in its own session (process group) with the variable set; the
+kill is the run's own, at the point named, so the test never waits for a moment to pass.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "REWATCH_FAULT"
+
+# Points with a fixed name; `<...>` parts are filled with a table, model or suite name.
+STATIC_POINTS = (
+    "load:before_ledger",
+    "build:copied",
+    "audit:result_written",
+    "publish:before_replace",
+    "publish:after_replace",
+)
+
+
+def armed(prefix: str = "") -> bool:
+    """True when a fault is set (and starts with `prefix`): lets a caller skip costly hooks."""
+    return os.environ.get(ENV, "").startswith(prefix) and ENV in os.environ
+
+
+def point(name: str) -> None:
+    """Kill this process group (SIGKILL) when `$REWATCH_FAULT` is exactly `name`; else nothing."""
+    if os.environ.get(ENV) != name:
+        return
+    os.killpg(os.getpgrp(), signal.SIGKILL)
