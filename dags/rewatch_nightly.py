@@ -9,6 +9,9 @@ refuses the night: nothing is published, the raw data stays loaded), and publish
 
 The run for data interval [D 04:00, D+1 04:00) UTC processes export night D. Every task is
 one call into `rewatch.pipeline`; all warehouse writers share the 1-slot `warehouse_writer` pool.
+
+`start_date` is the first night rewatch accepts (2007-01-01), so a run or backfill of any past
+night has its tasks; `catchup` is off, so unpausing the DAG schedules only the latest night.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from rewatch.contract import FIRST_NIGHT
 from rewatch.settings import PUBLISHED_TABLES, WRITER_POOL
 
 SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
@@ -59,7 +63,8 @@ def _alert_on_failure(context) -> None:
 @dag(
     dag_id="rewatch_nightly",
     schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    # Every night from the first: Airflow creates no task for a run before its start_date.
+    start_date=pendulum.datetime(FIRST_NIGHT.year, FIRST_NIGHT.month, FIRST_NIGHT.day, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     default_args={

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rewatch.contract import parse_date
+from rewatch.contract import NightOutOfRangeError, check_night, parse_date
 from rewatch.errors import PermanentError
 from rewatch.settings import get_settings
 
@@ -32,14 +32,23 @@ def _date(value: str, option: str) -> dt.date:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def _night(value: str, option: str) -> dt.date:
+    """A night to process: a strict date in [FIRST_NIGHT, tomorrow UTC]."""
+    night = _date(value, option)
+    try:
+        return check_night(night)
+    except NightOutOfRangeError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
 def _nights(date: str | None, start: str | None, end: str | None) -> list[dt.date]:
     if date and (start or end):
         raise typer.BadParameter("give either --date or --from/--to, not both")
     if date:
-        return [_date(date, "--date")]
+        return [_night(date, "--date")]
     if not (start and end):
         raise typer.BadParameter("give --date D, or --from D1 --to D2")
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = _night(start, "--from"), _night(end, "--to")
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}")
     count = (last - first).days + 1
@@ -111,7 +120,7 @@ def import_netflix(
             out,
             timezone=timezone,
             kids_profiles=tuple(kids_profile or ()),
-            night=_date(night, "--night") if night is not None else None,
+            night=_night(night, "--night") if night is not None else None,
         )
     except ViewingActivityError as exc:
         err.print(str(exc))

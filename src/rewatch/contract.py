@@ -65,6 +65,37 @@ class ExportError(PermanentError):
     """A night's export breaks the contract: the message names the file and what is wrong."""
 
 
+# The nights rewatch processes: from the first night of streaming (Netflix began streaming in
+# January 2007) up to tomorrow, UTC (a night whose export can already exist somewhere on
+# Earth). The DAG's start_date is the first one, so every night has its tasks (catchup is off).
+FIRST_NIGHT = dt.date(2007, 1, 1)
+
+
+class NightOutOfRangeError(PermanentError, ValueError):
+    """A night before FIRST_NIGHT or after tomorrow (UTC): refused before anything runs."""
+
+
+def last_night(today: dt.date | None = None) -> dt.date:
+    """The latest night rewatch accepts: tomorrow, UTC."""
+    return (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
+
+
+def check_night(night: dt.date, today: dt.date | None = None) -> dt.date:
+    """`night` itself when it is in [FIRST_NIGHT, tomorrow UTC]; else a NightOutOfRangeError."""
+    last = last_night(today)
+    if night < FIRST_NIGHT:
+        raise NightOutOfRangeError(
+            f"night {night} is before {FIRST_NIGHT}: rewatch processes nights from {FIRST_NIGHT} "
+            f"(when streaming began) to {last} (tomorrow, UTC); check the date"
+        )
+    if night > last:
+        raise NightOutOfRangeError(
+            f"night {night} is in the future: rewatch processes nights from {FIRST_NIGHT} to {last} "
+            f"(tomorrow, UTC); a later night cannot have been exported yet"
+        )
+    return night
+
+
 def parse_date(value: str | dt.date) -> dt.date:
     """Parse an ISO date strictly (YYYY-MM-DD); anything else is an error, never passed on."""
     if isinstance(value, dt.datetime):

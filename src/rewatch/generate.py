@@ -619,8 +619,15 @@ def generate(
     truth_dir: Path | None = None,
     events_format: str = "csv.gz",
     progress: Callable[[str], None] | None = None,
+    first_household: int = 1,
 ) -> GenerateResult:
-    """Write `nights` export folders under `out_dir` and the ground truth under `truth_dir`."""
+    """Write `nights` export folders under `out_dir` and the ground truth under `truth_dir`.
+
+    The catalog depends on `seed` alone (runtimes; release dates follow `start`); households,
+    profiles, devices and event ids are numbered from `first_household`, so a second call
+    with the same seed and a later `first_household` adds other households under the same
+    catalog (other nights of one service).
+    """
     if nights < 1 or households < 1:
         raise ValueError("nights and households must be at least 1")
     if events_format not in EVENT_FORMATS:
@@ -650,7 +657,7 @@ def generate(
     for chunk_no, first in enumerate(chunks):
         size = min(chunk_households, households - first)
         chunk_rng = np.random.default_rng([seed, chunk_no])
-        sim = _simulate_chunk(chunk_rng, catalog, first + 1, size, start, nights)
+        sim = _simulate_chunk(chunk_rng, catalog, first + first_household, size, start, nights)
         events: pa.Table = sim["events"]
         night = sim["night"]
         suffix = events_format

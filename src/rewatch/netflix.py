@@ -336,6 +336,8 @@ def import_download(
         MANIFEST_NAME,
         PROFILE_COLUMNS,
         TITLE_COLUMNS,
+        NightOutOfRangeError,
+        check_night,
         read_manifest,
         write_manifest,
     )
@@ -365,6 +367,10 @@ def import_download(
     names = sorted({fields[0].strip() for fields, _ in parsed if fields and fields[0].strip()})
     profiles = {name: f"{household_id}-{hashlib.sha256(name.encode()).hexdigest()[:12]}" for name in names}
     night = night or max(r.started_at for r in rows).date()
+    try:
+        check_night(night)
+    except NightOutOfRangeError as exc:
+        raise ViewingActivityError(f"{path}: {exc}", "night_out_of_range") from None
 
     folder = out / night.isoformat()
     existing = {}

@@ -124,12 +124,53 @@ def run_nights(
         if outcome.state != "success":
             outcome.failed_task = outcome.summary.get("failed_task") or _failed_task(run)
             outcome.error = outcome.summary.get("error") or "see the task log above"
+        elif problem := unverified(dag, run, night, settings):
+            # Airflow said success, but the night's work did not all happen: never report it published.
+            from rewatch.pipeline import record_failure
+
+            outcome.state, outcome.failed_task, outcome.error = "failed", problem[0], problem[1]
+            record_failure(night, problem[0], problem[1], settings)
+            outcome.summary = json.loads(report.read_text()) if report.exists() else {}
         outcomes.append(outcome)
         if on_night:
             on_night(outcome)
         if outcome.state != "success" and stop_on_failure:
             break
     return outcomes
+
+
+def unverified(dag, run, night: dt.date, settings) -> tuple[str, str] | None:
+    """(task, message) naming what did not happen in a run Airflow reports as a success, or None.
+
+    Every task of the DAG must have run and succeeded (a run with no task instances at all is
+    what Airflow makes for a night before the DAG's start_date), and the published warehouse's
+    `rewatch_runs` must now hold the night.
+    """
+    from rewatch.build import published_nights
+
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    if not states:
+        return (
+            "(no task)",
+            f"Airflow ran no task for night {night} (DAG run {run.run_id} has no task instances; "
+            f"is the night before the DAG's start_date {dag.start_date:%Y-%m-%d}?): nothing was loaded or published",
+        )
+    not_done = [
+        f"{task} ({states.get(task, 'never created')})" for task in dag.task_ids if states.get(task) != "success"
+    ]
+    if not_done:
+        return (
+            next(task for task in dag.task_ids if states.get(task) != "success"),
+            f"night {night}: DAG run {run.run_id} ended '{run.state}' but these tasks did not succeed: "
+            + ", ".join(not_done),
+        )
+    if night not in (published_nights(settings) or []):
+        return (
+            "publish",
+            f"night {night}: every task reported success, but the published warehouse "
+            f"{settings.published_path} does not record the night in rewatch_runs; it was not published",
+        )
+    return None
 
 
 def _failed_task(run) -> str | None:

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from rewatch.contract import MANIFEST_NAME, night_dir, parse_date
+from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
 from rewatch.settings import Settings, get_settings
 
 
@@ -34,6 +34,7 @@ def load(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.report import start_report, update_report
 
     settings = settings or get_settings()
+    check_night(night)  # a run for a night outside [2007-01-01, tomorrow] fails here, before any write
     start_report(settings, night)
     summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
     update_report(settings, night, load=summary)

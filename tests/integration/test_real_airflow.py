@@ -1,8 +1,9 @@
 """The real thing: PostgreSQL + api-server + scheduler + dag-processor + triggerer, via REST.
 
 Unpause the DAG (the scheduler runs the latest night on its own), trigger one night through
-the REST API, create a 3-night backfill through the REST API, wait for all of them, and check
-the published warehouse holds exactly those nights.
+the REST API, create a 3-night backfill of years-old nights (2019-12-31 .. 2020-01-02) through
+the REST API, wait for all of them, and check the published warehouse holds exactly those
+nights, each with its events.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.integration.stack import AirflowStack, Postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 RUN_TIMEOUT = 900
+BACKFILL_FROM = dt.date(2019, 12, 31)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,9 @@ def stack(tmp_path_factory):
     today = dt.datetime.now(dt.UTC).date()
     # Ten nights up to yesterday: whatever night the scheduler picks as "latest" exists.
     generate(root / "exports", today - dt.timedelta(days=10), 10, 25, seed=5, truth_dir=root / "truth")
+    # History: nights years before today (and before any start_date the DAG once had).
+    # Same seed, so the same catalog (one service); other households, so other event ids.
+    generate(root / "exports", BACKFILL_FROM, 3, 25, seed=5, truth_dir=root / "history_truth", first_household=1001)
     postgres = Postgres()
     airflow = None
     try:
@@ -79,8 +84,10 @@ def test_scheduler_trigger_and_backfill_through_the_rest_api(stack):
         "/api/v2/backfills",
         {
             "dag_id": DAG_ID,
-            "from_date": dt.datetime.combine(today - dt.timedelta(days=9), dt.time(0, 0), tzinfo=dt.UTC).isoformat(),
-            "to_date": dt.datetime.combine(today - dt.timedelta(days=7), dt.time(23, 0), tzinfo=dt.UTC).isoformat(),
+            "from_date": dt.datetime.combine(BACKFILL_FROM, dt.time(0, 0), tzinfo=dt.UTC).isoformat(),
+            "to_date": dt.datetime.combine(
+                BACKFILL_FROM + dt.timedelta(days=2), dt.time(23, 0), tzinfo=dt.UTC
+            ).isoformat(),
             "max_active_runs": 1,
             "reprocess_behavior": "none",
         },
@@ -99,13 +106,19 @@ def test_scheduler_trigger_and_backfill_through_the_rest_api(stack):
     try:
         published = [row[0] for row in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
         sessions = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
+        history = con.execute(
+            "select count(distinct night) from main.rewatch_runs where night between ? and ?",
+            [BACKFILL_FROM, BACKFILL_FROM + dt.timedelta(days=2)],
+        ).fetchone()[0]
     finally:
         con.close()
     assert published == nights
     assert sessions > 0
+    assert history == 3
     for night in nights:
         report = json.loads((root / "warehouse" / "reports" / night.isoformat() / "run.json").read_text())
         assert report["outcome"] in ("published", "published with warnings")
+        assert report["load"]["events_loaded"] > 0  # the night's work happened, not an empty run
 
     # Every warehouse writer ran in the 1-slot pool.
     run_id = urllib.parse.quote(runs[0]["dag_run_id"], safe="")
