@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -41,20 +42,212 @@ NOT_LATEST = "Not latest view"
 ISO_START = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
 SPREADSHEET_START = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
 HMS = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
-EPISODE_TITLE = re.compile(
-    r"^(?P<series>.+?): "
-    r"(?P<season>(?:Season|Series|Part|Volume|Collection|Book|Chapter) [^:]+|Limited Series|Miniseries|Collection): "
-    r"(?P<episode>.+?)(?: \(Episode (?P<number>\d+)\))?$"
-)
-SEASON_NUMBER = re.compile(r"^(?:Season|Series|Part|Volume|Collection|Book|Chapter) (\d+)$")
 
-# Device Type strings name a model; the feed keeps the class the heartbeat feed uses.
+
+@dataclass(frozen=True)
+class TitleWords:
+    """How one language's export names an episode's season and number, as Netflix writes them
+    (case and accents exact): `<series>: <season label>: <episode> (<episode word> <k>)`."""
+
+    seasons: tuple[str, ...]  # the word, a space, then anything but a colon: `Season 1`
+    parts: tuple[str, ...]  # the same shape: `Part 2`, `Volume 1`, `Book One`, `Chapter 3`
+    limited: tuple[str, ...]  # the whole label: `Limited Series`
+    episodes: tuple[str, ...]  # `(Episode 3)` after the episode's name
+
+
+# The export is written in the member's language; a title is read with one language's words,
+# never a mix of two (English first; where languages share a word, the one that also reads the
+# episode number wins: `Temporada 1` with `(Episódio 3)` is Portuguese).
+TITLE_WORDS = {
+    "en": TitleWords(
+        seasons=("Season", "Series"),
+        parts=("Part", "Volume", "Collection", "Book", "Chapter"),
+        limited=("Limited Series", "Miniseries", "Mini-Series", "Collection"),
+        episodes=("Episode",),
+    ),
+    "es": TitleWords(
+        seasons=("Temporada",),
+        parts=("Parte", "Volumen", "Colección", "Libro", "Capítulo"),
+        limited=("Miniserie", "Serie limitada", "Colección"),
+        episodes=("Episodio", "Capítulo"),
+    ),
+    "pt": TitleWords(
+        seasons=("Temporada",),
+        parts=("Parte", "Volume", "Coleção", "Livro", "Capítulo"),
+        limited=("Minissérie", "Série limitada", "Coleção"),
+        episodes=("Episódio",),
+    ),
+    "fr": TitleWords(
+        seasons=("Saison",),
+        parts=("Partie", "Volume", "Collection", "Livre", "Chapitre"),
+        limited=("Mini-série", "Minisérie", "Série limitée", "Collection"),
+        episodes=("Épisode",),
+    ),
+    "de": TitleWords(
+        seasons=("Staffel",),
+        parts=("Teil", "Volume", "Kollektion", "Buch", "Kapitel"),
+        limited=("Miniserie", "Limitierte Serie", "Kollektion"),
+        episodes=("Folge", "Episode"),
+    ),
+    "it": TitleWords(
+        seasons=("Stagione",),
+        parts=("Parte", "Volume", "Collezione", "Libro", "Capitolo"),
+        limited=("Miniserie", "Serie limitata", "Collezione"),
+        episodes=("Episodio",),
+    ),
+}
+# `: ` between the parts; French typography may put a (non-breaking) space before the colon.
+_COLON = r"\s?:\s"
+
+
+def _alternatives(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _episode_title(words: TitleWords) -> re.Pattern:
+    season = rf"(?:{_alternatives((*words.seasons, *words.parts))})\s[^:]+?|(?:{_alternatives(words.limited)})"
+    return re.compile(
+        rf"^(?P<series>.+?){_COLON}(?P<season>{season}){_COLON}"
+        rf"(?P<episode>.+?)(?:\s\((?:{_alternatives(words.episodes)})\s(?P<number>\d+)\))?$"
+    )
+
+
+EPISODE_TITLES = tuple((language, _episode_title(words)) for language, words in TITLE_WORDS.items())
+SEASON_NUMBER = re.compile(
+    rf"^(?:{_alternatives(w for words in TITLE_WORDS.values() for w in (*words.seasons, *words.parts))})\s(\d+)$"
+)
+
+# Device Type strings name a model; the feed keeps the class the heartbeat feed uses (tv, mobile,
+# tablet, web, console), `other` when no rule matches. The first rule that matches wins, so the
+# specific come first: a set-top box or a TV says `Android` too, a phone app `Windows`, a
+# Chromecast `Chrome`. Patterns are regular expressions searched case-insensitively;
+# docs/export-contract.md lists the same rules in the same order, with examples.
 DEVICE_RULES = (
-    ("console", ("xbox", "playstation", "ps4", "ps5", "nintendo", "wii")),
-    ("tablet", ("ipad", "tablet", "kindle fire")),
-    ("mobile", ("iphone", "phone", "mobile", "android")),
-    ("web", ("chrome", "firefox", "safari", "edge", " pc", "mac", "windows", "web browser")),
-    ("tv", ("tv", "roku", "firetv", "fire tv", "chromecast", "set top box", "apple tv", "smart")),
+    ("console", "game console", (r"xbox", r"playstation", r"\bps ?[2345]\b", r"\bps ?vita\b", r"nintendo", r"\bwii\b")),
+    (
+        "tv",
+        "set-top box",
+        (r"\bstb\b", r"set[ -]?top[ -]?box", r"\btivo\b", r"\bxfinity\b", r"directv", r"youview", r"\bsky q\b"),
+    ),
+    (
+        "tv",
+        "streaming stick or player",
+        (
+            r"fire ?tv",
+            r"fire ?stick",
+            r"\broku\b",
+            r"chromecast",
+            r"google tv",
+            r"apple ?tv",
+            r"\bshield\b",
+            r"\bmi ?box\b",
+            r"tv ?(?:box|stick|dongle)",
+            r"streaming (?:stick|player|media)",
+            r"blu-?ray",
+            r"\bbdp\b",
+            r"home theat(?:er|re)",
+        ),
+    ),
+    (
+        "tv",
+        "smart TV",
+        (
+            r"\b(?:u?hd|d|smart ?)?tv\b",
+            r"television",
+            r"webos",
+            r"tizen",
+            r"netcast",
+            r"vidaa",
+            r"bravia",
+            r"projector",
+        ),
+    ),
+    (
+        "tablet",
+        "tablet",
+        (
+            r"ipad",
+            r"tablet",
+            r"\btab\b",
+            r"kindle",
+            r"\bfire hdx?\b",
+            r"\bfire \d",
+            r"mediapad",
+            r"matepad",
+            r"\bpad\b",
+        ),
+    ),
+    (
+        "mobile",
+        "phone",
+        (
+            r"iphone",
+            r"\bipod\b",
+            r"phone",
+            r"mobile",
+            r"android",
+            r"galaxy",
+            r"pixel",
+            r"oneplus",
+            r"xperia",
+            r"huawei",
+            r"xiaomi",
+            r"redmi",
+            r"motorola",
+            r"\bmoto\b",
+            r"nokia",
+            r"blackberry",
+        ),
+    ),
+    (
+        "web",
+        "browser or computer",
+        (
+            r"cadmium",
+            r"chrome",
+            r"firefox",
+            r"safari",
+            r"\bedge\b",
+            r"\bopera\b",
+            r"internet explorer",
+            r"\bmsie\b",
+            r"\bpc\b",
+            r"\bmac\b",
+            r"macos",
+            r"macintosh",
+            r"windows",
+            r"linux",
+            r"browser",
+            r"\bweb\b",
+            r"html5",
+            r"silverlight",
+        ),
+    ),
+    (
+        "tv",
+        "smart TV named by its maker only",
+        (
+            r"vizio",
+            r"hisense",
+            r"\btcl\b",
+            r"panasonic",
+            r"philips",
+            r"toshiba",
+            r"insignia",
+            r"\bsharp\b",
+            r"sanyo",
+            r"skyworth",
+            r"\bfunai\b",
+            r"westinghouse",
+            r"\bjvc\b",
+            r"grundig",
+            r"\bloewe\b",
+            r"\b(?:samsung|lg|sony) (?:19|20)\d\d\b",
+        ),
+    ),
+)
+DEVICE_PATTERNS = tuple(
+    (device_class, re.compile("|".join(patterns), re.IGNORECASE)) for device_class, _, patterns in DEVICE_RULES
 )
 
 
@@ -108,8 +301,20 @@ class ParsedTitle:
 
 
 def parse_title(title: str) -> ParsedTitle:
-    """`Series: Season 1: Episode (Episode 3)` into its parts; other titles are films (or clips)."""
-    match = EPISODE_TITLE.match(title.strip())
+    """`Series: Season 1: Episode (Episode 3)` into its parts, in any language of TITLE_WORDS
+    (`Serie: Temporada 1: Episodio (Capítulo 3)`, `Serie: Staffel 1: Folge (Folge 3)`, ...);
+    other titles are films (or clips). Languages share words (`Temporada`, `Miniserie`): the
+    first language that also reads the episode number wins, else the first that reads the title."""
+    text = title.strip()
+    if text.count(":") < 2:  # every episode shape has two colons: a film, without trying six patterns
+        return ParsedTitle(None, None, None, None, None)
+    match = None
+    for _, pattern in EPISODE_TITLES:
+        if found := pattern.match(text):
+            match = match or found
+            if found.group("number"):
+                match = found
+                break
     if not match:
         return ParsedTitle(None, None, None, None, None)
     season = match.group("season")
@@ -123,11 +328,13 @@ def parse_title(title: str) -> ParsedTitle:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # a household has a handful of models, a file thousands of rows
 def normalise_device(device_type: str) -> str:
-    """`Microsoft Xbox One` -> console, `Apple iPad 2 WiFi` -> tablet, ... ; else `other`."""
-    text = f" {device_type.strip().lower()} "
-    for device_class, needles in DEVICE_RULES:
-        if any(needle in text for needle in needles):
+    """`Microsoft Xbox One` -> console, `Apple iPad 2 WiFi` -> tablet, ... (DEVICE_RULES, the
+    first that matches); `other` when none does."""
+    text = device_type.strip()
+    for device_class, pattern in DEVICE_PATTERNS:
+        if pattern.search(text):
             return device_class
     return "other"
 

@@ -31,13 +31,14 @@ def export_ready(night: dt.date, settings: Settings | None = None) -> bool:
 def load(night: dt.date, settings: Settings | None = None) -> dict:
     """Load the night's export into the raw zone (the first step: it starts the night's report)."""
     from rewatch.load import load_night
-    from rewatch.report import start_report, update_report
+    from rewatch.report import activity_devices, start_report, update_report
 
     settings = settings or get_settings()
     check_night(night)  # a run for a night outside [2007-01-01, tomorrow] fails here, before any write
     start_report(settings, night)
     summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
-    update_report(settings, night, load=summary)
+    # The night's viewing-activity sessions by device class (`other`: a Device Type no rule knows).
+    update_report(settings, night, load=summary, viewing_activity_devices=activity_devices(settings, night))
     return summary
 
 

@@ -72,6 +72,43 @@ def update_report(settings: Settings, night: dt.date | None, **fields) -> dict:
     return summary
 
 
+def activity_devices(settings: Settings, night: dt.date) -> dict | None:
+    """The night's viewing-activity sessions by device class, and how many are `other` (a Device
+    Type no rule of rewatch.netflix.DEVICE_RULES knows) with those Device Type strings and their
+    session counts; None when the night has no viewing-activity session. Read from the raw
+    partition the load wrote; a partition that cannot be read is reported, not raised (the
+    report must not fail the night)."""
+    from rewatch.load import connect, partition_path, sql_str
+
+    path = partition_path(settings.raw_dir, "viewing_activity", night)
+    if not path.is_file():
+        return None
+    try:
+        con = connect(settings.raw_dir)
+        try:
+            source = f"read_parquet({sql_str(str(path.resolve()))})"
+            by_class = con.execute(
+                f"select coalesce(device_type, 'other'), count(*) from {source} group by 1 order by 1"
+            ).fetchall()
+            unknown = con.execute(
+                f"select coalesce(device_model, ''), count(*) from {source} "
+                "where coalesce(device_type, 'other') = 'other' group by 1 order by 2 desc, 1"
+            ).fetchall()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        return {"error": f"{path}: {exc}"}
+    if not by_class:
+        return None
+    classes = {device_class: sessions for device_class, sessions in by_class}
+    return {
+        "sessions": sum(classes.values()),
+        "sessions_by_device_type": classes,
+        "other_sessions": classes.get("other", 0),
+        "other_device_types": {model: sessions for model, sessions in unknown},
+    }
+
+
 def read_reports(settings: Settings, last: int = 10) -> list[dict]:
     """The latest `last` nights' reports, newest first."""
     if not settings.reports_dir.exists():
@@ -115,6 +152,21 @@ def render_html(summary: dict) -> str:
     ]
     if load.get("quarantined_by_reason"):
         parts += ["<h2>Quarantined by reason</h2><table>", _rows(load["quarantined_by_reason"].items()), "</table>"]
+    devices = summary.get("viewing_activity_devices") or {}
+    if devices.get("error"):
+        parts.append(f"<h2>Viewing-activity devices</h2><p class='warning'>{html.escape(devices['error'])}</p>")
+    elif devices:
+        parts += [
+            "<h2>Viewing-activity sessions by device class</h2><table>",
+            _rows(devices.get("sessions_by_device_type", {}).items()),
+            "</table>",
+        ]
+        if devices.get("other_device_types"):
+            parts += [
+                "<h3 class='warning'>Device Types no rule classes (<code>other</code>)</h3><table>",
+                _rows((model or "(empty)", n) for model, n in devices["other_device_types"].items()),
+                "</table>",
+            ]
     if audit.get("suites"):
         parts.append(
             "<h2>Audit</h2><table><tr><th>suite</th><th>table</th><th>rows validated</th><th>expectations</th>"
