@@ -501,21 +501,51 @@ class ImportResult:
     changed: bool
 
 
+def _zone_tab() -> dict[str, list[str]]:
+    """tzdata's zone.tab: each country code's zones, in the file's order."""
+    try:
+        from importlib.resources import files
+
+        text = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        text = ""
+    zones: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#"):
+            zones.setdefault(fields[0], []).append(fields[2])
+    return zones
+
+
 def main_timezone(country_code: str) -> str:
     """The IANA zone most of a country's households live in (MAIN_TIMEZONES, then zone.tab)."""
     if country_code in MAIN_TIMEZONES:
         return MAIN_TIMEZONES[country_code]
-    try:
-        from importlib.resources import files
-
-        zone_tab = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        zone_tab = ""
-    for line in zone_tab.splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 3 and fields[0] == country_code:
-            return fields[2]
+    if zones := _zone_tab().get(country_code):
+        return zones[0]
     raise ViewingActivityError(f"no main time zone known for country {country_code!r}; pass --timezone")
+
+
+def single_zone_countries(first_year: int = 2007, last_year: int = 2026) -> dict[str, str]:
+    """Countries whose clocks all agree: country code -> its zone (the first zone.tab lists).
+
+    A country has one zone when every zone tzdata lists for it had the same UTC offset at
+    every mid-January and mid-July noon UTC from `first_year` to `last_year` (Germany's
+    Berlin and Busingen: one; Spain's Madrid and Canary Islands: not). A viewing-activity row's
+    Country places its session in that zone (dbt seed `country_single_timezones`, generated
+    from this: `python -m rewatch.netflix --single-zone-seed`).
+    """
+    from zoneinfo import ZoneInfo
+
+    instants = [
+        dt.datetime(year, month, 15, 12, tzinfo=dt.UTC) for year in range(first_year, last_year + 1) for month in (1, 7)
+    ]
+    single = {}
+    for country, zones in sorted(_zone_tab().items()):
+        offsets = {tuple(instant.astimezone(ZoneInfo(zone)).utcoffset() for instant in instants) for zone in zones}
+        if len(offsets) == 1:
+            single[country] = zones[0]
+    return single
 
 
 def import_download(
@@ -657,3 +687,13 @@ def _write_if_changed(path: Path, columns: tuple[str, ...], rows: list[list[str]
     tmp.write_bytes(content)
     tmp.replace(path)
     return True
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the dbt seed
+    import sys
+
+    if sys.argv[1:] != ["--single-zone-seed"]:
+        sys.exit("usage: python -m rewatch.netflix --single-zone-seed > dbt_project/seeds/country_single_timezones.csv")
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(("country_code", "timezone_name"))
+    writer.writerows(single_zone_countries().items())

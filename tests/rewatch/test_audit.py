@@ -253,6 +253,11 @@ CORRUPTIONS = {
         "update main.fct_viewing_sessions set max_position_seconds = 99999 where profile_id = 'pr2' and started_at >= '2026-03-03'",
         "positions at most 1.5 x the title's runtime",
     ),
+    "session_title_not_in_dim_titles": (
+        CANDIDATE,
+        "delete from main.dim_titles where title_id in (select title_id from main.fct_viewing_sessions where profile_id = 'pr2' and started_at >= '2026-03-03')",
+        "every session's title is in dim_titles",
+    ),
     "hourly_cap": (
         CANDIDATE,
         "update intermediate.int_playback_events_sessionized set played_seconds = 4000 where event_id = 'n4'",

@@ -3,7 +3,8 @@ publish, and check the published tables against an independent count of the file
 
 One warehouse for the module (two nights and a rebuild, ~2 min):
 - night 1: both trimmed real excerpts (households hh-iso, hh-ss) and a hand-made download
-  (hh-c) with a film the catalog does not know yet, its trailer and an unreadable row;
+  (hh-c) with a film the catalog does not know yet, its trailer, an unreadable row and a title
+  whose every Bookmark is 0;
 - night 2: the catalog now lists that film (runtime 6000 s), plus the full real files
   (hh-iso-full, hh-ss-full) when ../shared is present.
 """
@@ -38,6 +39,15 @@ HAND_MADE = [
      "Apple iPad Air", "0:01:30", "0:01:30", "GB"],
     ["Sam", "2026-02-28 18:00:00", "fifty minutes", "", "Film X", "", "Apple iPad Air", "0:50:00", "0:50:00", "GB"],
     ["Sam", "2/28/2026 19:00", "0:50:00", "", "Film X", "", "Sony PS4", "0:50:00", "0:50:00", "GB"],
+    # Opened and never advanced: every Bookmark 0 (no runtime to estimate), 2.5 min on screen.
+    ["Sam", "2026-02-28 21:00:00", "0:02:30", "", "Clip Never Advanced", "", "Sony PS4", "0:00:00", "0:00:00", "GB"],
+]  # fmt: skip
+# A household that lived in the US (several zones: its household zone, New York) and then in
+# the UK (one zone): each row is placed by its own Country where that country has one zone.
+MOVED = [
+    ["Ana", "2026-02-25 02:30:00", "0:40:00", "", "Film Y", "", "Apple iPad Air", "0:40:00", "Not latest view", "US (United States)"],
+    ["Ana", "2026-02-26 02:30:00", "0:40:00", "", "Film Y", "", "Apple iPad Air", "0:40:00", "Not latest view", "US (United States)"],
+    ["Ana", "2026-02-28 02:30:00", "0:40:00", "", "Film Y", "", "Apple iPad Air", "0:40:00", "0:40:00", "GB (United Kingdom)"],
 ]  # fmt: skip
 
 
@@ -71,6 +81,10 @@ def feed(tmp_path_factory):
             csv.writer(handle).writerows([COLUMNS, *HAND_MADE])
         imports["hh-c"] = import_download(hand_made, "hh-c", exports, night=NIGHT_1, timezone="Europe/London")
         downloads["hh-c"] = hand_made
+        moved = root / "moved.csv"
+        with moved.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([COLUMNS, *MOVED])
+        imports["hh-moved"] = import_download(moved, "hh-moved", exports, night=NIGHT_1)
 
         night_1 = _run(settings, NIGHT_1)
         after_night_1 = root / "after_night_1.duckdb"
@@ -98,7 +112,7 @@ def feed(tmp_path_factory):
 def test_both_nights_publish(feed):
     assert [r["outcome"] for r in feed["reports"]] == ["published", "published"]
     assert feed["reports"][0]["load"]["activity_sessions_loaded"] == sum(
-        feed["imports"][h].sessions for h in ("hh-iso", "hh-ss", "hh-c")
+        feed["imports"][h].sessions for h in ("hh-iso", "hh-ss", "hh-c", "hh-moved")
     )
 
 
@@ -157,7 +171,8 @@ def test_a_title_the_catalog_does_not_know_gets_an_estimated_runtime_until_the_c
             "select count(*) filter (where is_completed), count(*) from fct_watch_cycles where household_id = 'hh-c'"
         ).fetchone()
         rewatches = con.execute(
-            "select rewatches from fct_household_title_rewatches where household_id = 'hh-c'"
+            "select rewatches from fct_household_title_rewatches where household_id = 'hh-c' and title_id = ?",
+            [estimated[0][0]],
         ).fetchall()
         # No release date, no launch window: an estimated title has only its lifetime row.
         performance = con.execute(
@@ -174,12 +189,76 @@ def test_a_title_the_catalog_does_not_know_gets_an_estimated_runtime_until_the_c
     settings = feed["settings"]
     assert _published(
         settings,
-        "select distinct title_id from fct_viewing_sessions where household_id = 'hh-c' and supplemental_type is null",
+        "select distinct title_id from fct_viewing_sessions where household_id = 'hh-c' and supplemental_type is null "
+        "and title_id not in (select title_id from dim_titles where title_name = 'Clip Never Advanced')",
     ) == [("tx",)]
     assert _published(settings, "select count(*) from dim_titles where title_id = ?", [estimated[0][0]]) == [(0,)]
     assert _published(
         settings, "select count(*), count(*) filter (where is_completed) from fct_watch_cycles where title_id = 'tx'"
     ) == [(2, 0)]
+
+
+def test_a_title_never_played_past_zero_keeps_its_title_with_unknown_completion_figures(feed):
+    settings = feed["settings"]
+    [(title_id, runtime, source)] = _published(
+        settings,
+        "select title_id, runtime_seconds, runtime_source from dim_titles where title_name = ?",
+        ["Clip Never Advanced"],
+    )
+    assert (runtime, source) == (None, "estimated")
+    assert _published(
+        settings,
+        "select starters, completers, completion_rate, repeat_households, repeat_rate, views, round(hours_viewed * 3600) "
+        "from rpt_title_performance where title_id = ?",
+        [title_id],
+    ) == [(1, None, None, None, None, None, 150)]
+    assert _published(settings, "select count(*) from fct_watch_cycles where title_id = ?", [title_id]) == [(0,)]
+    # Every session's title is in dim_titles, and starters agree between the marts.
+    assert _published(
+        settings, "select count(*) from fct_viewing_sessions where title_id not in (select title_id from dim_titles)"
+    ) == [(0,)]
+    viewed = _published(
+        settings,
+        "select title_id, count(distinct household_id) from fct_viewing_sessions "
+        "where is_view and supplemental_type is null group by 1 order by 1",
+    )
+    starters = _published(
+        settings,
+        "select title_id, starters from rpt_title_performance where window_name = 'lifetime' and starters > 0 order by 1",
+    )
+    assert viewed == starters
+
+
+def test_a_household_that_moved_has_each_row_in_its_countrys_zone_where_the_country_has_one(feed):
+    settings = feed["settings"]
+    assert feed["imports"]["hh-moved"].timezone == "America/New_York"  # the most frequent country's
+    sessions = _published(
+        settings,
+        "select timezone_name, local_date, strftime(local_started_at, '%H:%M') from fct_viewing_sessions "
+        "where household_id = 'hh-moved' order by started_at",
+    )
+    assert sessions == [
+        ("America/New_York", dt.date(2026, 2, 24), "21:30"),  # US: several zones, the household's
+        ("America/New_York", dt.date(2026, 2, 25), "21:30"),
+        ("Europe/London", dt.date(2026, 2, 28), "02:30"),  # GB: one zone (New York would say 02-27 21:30)
+    ]
+    completed = _published(
+        settings,
+        "select completed_local_date from fct_watch_cycles where household_id = 'hh-moved' order by started_at",
+    )
+    assert completed == [(dt.date(2026, 2, 24),), (dt.date(2026, 2, 25),), (dt.date(2026, 2, 28),)]
+
+
+def test_the_single_zone_seed_is_what_tzdata_says():
+    from rewatch.netflix import single_zone_countries
+    from rewatch.settings import DBT_PROJECT_DIR
+
+    with (DBT_PROJECT_DIR / "seeds" / "country_single_timezones.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["country_code", "timezone_name"]
+    assert dict(rows[1:]) == single_zone_countries(), "regenerate: python -m rewatch.netflix --single-zone-seed"
+    assert {"GB": "Europe/London", "DE": "Europe/Berlin", "IN": "Asia/Kolkata"}.items() <= dict(rows[1:]).items()
+    assert not {"US", "ES", "BR", "RU", "AU", "MX", "CA", "PT"} & set(dict(rows[1:]))
 
 
 def test_an_unreadable_row_is_quarantined_with_its_line_and_reason(feed):

@@ -38,8 +38,9 @@ catalog_titles as (
 
 ),
 
--- A title never played past 0 s has no runtime to estimate: like a title missing from the
--- catalog, it forms no cycles.
+-- A title never played past 0 s (a clip opened and never advanced) has no runtime to
+-- estimate: it is kept, with a null runtime, so its sessions still have their title; it forms
+-- no cycles, and the figures that need a runtime are null.
 estimated_titles as (
 
     select
@@ -53,17 +54,17 @@ estimated_titles as (
         series_title,
         season_number,
         episode_number,
-        largest_bookmark_seconds as runtime_seconds,
+        nullif(largest_bookmark_seconds, 0) as runtime_seconds,
         cast(null as integer) as credits_start_seconds,
         cast(null as varchar) as maturity_rating,
         cast(null as boolean) as is_kids_title,
         cast(null as date) as release_date,
         first_export_date as export_date,
-        largest_bookmark_seconds as content_end_seconds,
+        nullif(largest_bookmark_seconds, 0) as content_end_seconds,
         'estimated' as runtime_source
 
     from activity_titles
-    where runtime_source = 'estimated' and largest_bookmark_seconds > 0
+    where runtime_source = 'estimated'
 
 ),
 

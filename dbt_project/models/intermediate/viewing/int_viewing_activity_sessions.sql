@@ -1,5 +1,6 @@
 -- One row per viewing-activity session, in the shape of fct_viewing_sessions: the feed's row
--- is already a session; its title resolved through int_viewing_activity_titles.
+-- is already a session; its title resolved through int_viewing_activity_titles, and the zone
+-- of the row's Country when that country has one (travel: docs/metrics.md 7a).
 with
 
 activity as (
@@ -11,6 +12,12 @@ activity as (
 activity_titles as (
 
     select * from {{ ref('int_viewing_activity_titles') }}
+
+),
+
+single_zone_countries as (
+
+    select * from {{ ref('country_single_timezones') }}
 
 ),
 
@@ -32,11 +39,14 @@ sessions as (
         1 as event_count,
         activity.supplemental_type,
         activity.is_autoplay,
+        single_zone_countries.timezone_name as country_timezone_name,
         activity.export_date
 
     from activity
     inner join activity_titles
         on activity.title_key = activity_titles.title_key
+    left join single_zone_countries
+        on activity.country_code = single_zone_countries.country_code
 
 )
 

@@ -56,6 +56,7 @@ sessions_aggregated as (
         count(*) as event_count,
         cast(null as varchar) as supplemental_type,
         cast(null as boolean) as is_autoplay,
+        cast(null as varchar) as country_timezone_name,
         'playback_events' as source
 
     from events
@@ -95,6 +96,7 @@ activity_sessions_changed as (
         activity_sessions.event_count,
         activity_sessions.supplemental_type,
         activity_sessions.is_autoplay,
+        activity_sessions.country_timezone_name,
         'viewing_activity' as source
 
     from activity_sessions
@@ -115,16 +117,28 @@ feed_sessions as (
 
 ),
 
-sessions_localized as (
+-- Local time in the household's zone; a viewing-activity row whose Country has a single zone
+-- is placed in that zone instead (a household that travelled or moved).
+sessions_zoned as (
 
     select
         feed_sessions.*,
-        {{ utc_to_local('feed_sessions.started_at', 'households.timezone_name') }} as local_started_at
+        coalesce(feed_sessions.country_timezone_name, households.timezone_name) as timezone_name
 
     from feed_sessions
 
     left join households
         on feed_sessions.household_id = households.household_id
+
+),
+
+sessions_localized as (
+
+    select
+        sessions_zoned.*,
+        {{ utc_to_local('sessions_zoned.started_at', 'sessions_zoned.timezone_name') }} as local_started_at
+
+    from sessions_zoned
 
 ),
 
@@ -139,6 +153,7 @@ sessions_classified as (
         sessions_localized.title_id,
         sessions_localized.started_at,
         sessions_localized.ended_at,
+        sessions_localized.timezone_name,
         sessions_localized.local_started_at,
         cast(sessions_localized.local_started_at as date) as local_date,
         {{ daypart('sessions_localized.local_started_at') }} as daypart,

@@ -32,14 +32,8 @@ titles as (
 
 ),
 
-households as (
-
-    select * from {{ ref('int_households_current') }}
-
-),
-
--- Titles missing from the catalog (and not estimated from the viewing-activity feed) have no
--- content end, so their sessions form no cycles.
+-- Titles missing from the catalog (and not estimated from the viewing-activity feed), and
+-- estimated titles never played past 0 s, have no content end, so their sessions form no cycles.
 pair_sessions as (
 
     select
@@ -60,7 +54,9 @@ pair_sessions as (
     inner join titles
         on sessions.title_id = titles.title_id
     -- Trailers, hooks and recaps are kept in the sessions but are no watch-through.
-    where sessions.supplemental_type is null
+    where
+        sessions.supplemental_type is null
+        and titles.content_end_seconds is not null
 
 ),
 
@@ -174,7 +170,11 @@ cycles_aggregated as (
         any_value(content_end_seconds) as content_end_seconds,
         min(ended_at) filter (
             where max_position_seconds >= {{ var('rewatch__completion_position_share') }} * content_end_seconds
-        ) as reached_end_at
+        ) as reached_end_at,
+        -- The zone of the session that reached the end (the household's, or its row's country's).
+        arg_min(timezone_name, (ended_at, session_id)) filter (
+            where max_position_seconds >= {{ var('rewatch__completion_position_share') }} * content_end_seconds
+        ) as reached_end_timezone_name
 
     from cycle_sessions
 
@@ -197,7 +197,8 @@ cycles_completed as (
         cycles_aggregated.content_end_seconds,
         coalesce(cycle_coverage.coverage_seconds, 0)
         >= {{ var('rewatch__completion_coverage_share') }} * cycles_aggregated.content_end_seconds as is_completed,
-        cycles_aggregated.reached_end_at
+        cycles_aggregated.reached_end_at,
+        cycles_aggregated.reached_end_timezone_name
 
     from cycles_aggregated
     left join cycle_coverage
@@ -218,7 +219,9 @@ cycles_final as (
         case
             when cycles_completed.is_completed
                 then cast(
-                    {{ utc_to_local('cycles_completed.reached_end_at', 'households.timezone_name') }} as date
+                    {{ utc_to_local(
+                        'cycles_completed.reached_end_at', 'cycles_completed.reached_end_timezone_name'
+                    ) }} as date
                 )
         end as completed_local_date,
         cycles_completed.session_count,
@@ -228,8 +231,6 @@ cycles_final as (
         cycles_completed.is_completed
 
     from cycles_completed
-    left join households
-        on cycles_completed.household_id = households.household_id
 
 )
 

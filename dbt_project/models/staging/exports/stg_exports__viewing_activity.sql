@@ -34,6 +34,8 @@ renamed as (
         bookmark_seconds,
         latest_bookmark_seconds,
         country,
+        -- `GB (United Kingdom)` -> GB; null when the row names no country.
+        nullif(regexp_extract(country, '^([A-Z]{2})\b', 1), '') as country_code,
         export_date,
         _file as source_file,
         _line as source_line
