@@ -49,6 +49,19 @@ MOVED = [
     ["Ana", "2026-02-26 02:30:00", "0:40:00", "", "Film Y", "", "Apple iPad Air", "0:40:00", "Not latest view", "US (United States)"],
     ["Ana", "2026-02-28 02:30:00", "0:40:00", "", "Film Y", "", "Apple iPad Air", "0:40:00", "0:40:00", "GB (United Kingdom)"],
 ]  # fmt: skip
+# Ties and inconsistencies. A download lists each profile's rows newest first, and a
+# spreadsheet-saved Start Time has no seconds: Di's two Film T rows share 19:00, the lower line
+# (the opening 2 minutes) came first, then the rest from 4:00 -> one cycle, completed. Kim's
+# lines are the other way round -> the rest came first, then a restart from 0 -> two cycles.
+# `Clip K` comes once as a HOOK and once without its Supplemental Video Type: a clip both times.
+TIES = [
+    ["Di", "2/28/2026 19:00", "0:46:00", "", "Film T", "", "Apple iPad Air", "0:50:00", "0:50:00", "GB"],
+    ["Di", "2/28/2026 19:00", "0:02:00", "", "Film T", "", "Apple iPad Air", "0:02:00", "Not latest view", "GB"],
+    ["Kim", "2/28/2026 19:00", "0:02:00", "", "Film T", "", "Apple iPad Air", "0:02:00", "Not latest view", "GB"],
+    ["Kim", "2/28/2026 19:00", "0:46:00", "", "Film T", "", "Apple iPad Air", "0:50:00", "0:50:00", "GB"],
+    ["Lee", "2/27/2026 10:00", "0:03:00", "", "Clip K", "HOOK", "Apple iPad Air", "0:03:00", "0:03:00", "GB"],
+    ["Lee", "2/26/2026 10:00", "0:03:00", "", "Clip K", "", "Apple iPad Air", "0:03:00", "Not latest view", "GB"],
+]  # fmt: skip
 
 
 def _published(settings, sql, params=()):
@@ -85,6 +98,10 @@ def feed(tmp_path_factory):
         with moved.open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows([COLUMNS, *MOVED])
         imports["hh-moved"] = import_download(moved, "hh-moved", exports, night=NIGHT_1)
+        ties = root / "ties.csv"
+        with ties.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([COLUMNS, *TIES])
+        imports["hh-ties"] = import_download(ties, "hh-ties", exports, night=NIGHT_1)
 
         night_1 = _run(settings, NIGHT_1)
         after_night_1 = root / "after_night_1.duckdb"
@@ -112,7 +129,7 @@ def feed(tmp_path_factory):
 def test_both_nights_publish(feed):
     assert [r["outcome"] for r in feed["reports"]] == ["published", "published"]
     assert feed["reports"][0]["load"]["activity_sessions_loaded"] == sum(
-        feed["imports"][h].sessions for h in ("hh-iso", "hh-ss", "hh-c", "hh-moved")
+        feed["imports"][h].sessions for h in ("hh-iso", "hh-ss", "hh-c", "hh-moved", "hh-ties")
     )
 
 
@@ -247,6 +264,33 @@ def test_a_household_that_moved_has_each_row_in_its_countrys_zone_where_the_coun
         "select completed_local_date from fct_watch_cycles where household_id = 'hh-moved' order by started_at",
     )
     assert completed == [(dt.date(2026, 2, 24),), (dt.date(2026, 2, 25),), (dt.date(2026, 2, 28),)]
+
+
+def test_rows_with_the_same_start_are_ordered_by_their_line_newest_first(feed):
+    cycles = _published(
+        feed["settings"],
+        """
+        select profiles.profile_name, cycles.cycle_number, cycles.session_count, cycles.is_completed
+        from fct_watch_cycles as cycles
+        inner join dim_profiles as profiles on cycles.profile_id = profiles.profile_id
+        where cycles.household_id = 'hh-ties' order by 1, 2
+        """,
+    )
+    # Session ids are hashes: for these two profiles their order is the opposite of the lines', so
+    # ordering by id instead of line would give Di two cycles and Kim one.
+    assert cycles == [("Di", 1, 2, True), ("Kim", 1, 1, True), ("Kim", 2, 1, False)]
+
+
+def test_a_clip_delivered_once_without_its_supplemental_type_is_still_a_clip(feed):
+    settings = feed["settings"]
+    [(title_id, title_type)] = _published(
+        settings, "select title_id, title_type from dim_titles where title_name = 'Clip K'"
+    )
+    assert title_type == "supplemental"
+    assert _published(
+        settings, "select supplemental_type, is_view from fct_viewing_sessions where title_id = ?", [title_id]
+    ) == [("hook", False), ("hook", False)]
+    assert _published(settings, "select count(*) from fct_watch_cycles where title_id = ?", [title_id]) == [(0,)]
 
 
 def test_the_single_zone_seed_is_what_tzdata_says():

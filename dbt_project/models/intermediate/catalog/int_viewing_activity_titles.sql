@@ -24,6 +24,7 @@ activity_titles as (
         any_value(episode_title) as episode_title,
         any_value(episode_number) as episode_number,
         bool_or(supplemental_type is not null) as is_supplemental,
+        min(supplemental_type) as supplemental_type,
         max(bookmark_seconds) as largest_bookmark_seconds,
         min(export_date) as first_export_date
 

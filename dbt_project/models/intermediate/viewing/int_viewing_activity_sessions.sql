@@ -37,9 +37,12 @@ sessions as (
         cast(activity.bookmark_seconds as double) as max_position_seconds,
         cast(activity.played_seconds as double) as played_seconds,
         1 as event_count,
-        activity.supplemental_type,
+        -- A title delivered once as a clip (with its Supplemental Video Type) is a clip in every
+        -- row: a row that lost the type takes the title's, so no clip forms a cycle.
+        coalesce(activity.supplemental_type, activity_titles.supplemental_type) as supplemental_type,
         activity.is_autoplay,
         single_zone_countries.timezone_name as country_timezone_name,
+        activity.source_line,
         activity.export_date
 
     from activity

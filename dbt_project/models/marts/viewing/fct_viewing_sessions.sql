@@ -57,6 +57,7 @@ sessions_aggregated as (
         cast(null as varchar) as supplemental_type,
         cast(null as boolean) as is_autoplay,
         cast(null as varchar) as country_timezone_name,
+        cast(null as bigint) as source_line,
         'playback_events' as source
 
     from events
@@ -97,6 +98,7 @@ activity_sessions_changed as (
         activity_sessions.supplemental_type,
         activity_sessions.is_autoplay,
         activity_sessions.country_timezone_name,
+        activity_sessions.source_line,
         'viewing_activity' as source
 
     from activity_sessions
@@ -168,7 +170,8 @@ sessions_classified as (
         sessions_localized.event_count,
         sessions_localized.supplemental_type,
         sessions_localized.is_autoplay,
-        sessions_localized.source
+        sessions_localized.source,
+        sessions_localized.source_line
 
     from sessions_localized
 

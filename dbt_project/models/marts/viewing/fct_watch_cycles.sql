@@ -74,7 +74,7 @@ cycle_starts_flagged as (
 
     window pair_order as (
         partition by profile_id, title_id
-        order by started_at, device_id, session_id
+        order by started_at asc, source_line desc nulls last, device_id asc, session_id asc
     )
 
 ),
@@ -85,7 +85,7 @@ cycles_numbered as (
         *,
         cycle_number_offset + sum(case when is_cycle_start then 1 else 0 end) over (
             partition by profile_id, title_id
-            order by started_at, device_id, session_id
+            order by started_at asc, source_line desc nulls last, device_id asc, session_id asc
             rows between unbounded preceding and current row
         ) as cycle_number
 
@@ -101,7 +101,7 @@ cycle_sessions as (
             'cycle|' || profile_id || '|' || title_id || '|'
             || first_value(session_id) over (
                 partition by profile_id, title_id, cycle_number
-                order by started_at, device_id, session_id
+                order by started_at asc, source_line desc nulls last, device_id asc, session_id asc
             )
         ) as cycle_id
 
@@ -160,7 +160,9 @@ cycles_aggregated as (
 
     select
         cycle_id,
-        any_value(household_id order by started_at, device_id, session_id) as household_id,
+        any_value(
+            household_id order by started_at asc, source_line desc nulls last, device_id asc, session_id asc
+        ) as household_id,
         any_value(profile_id) as profile_id,
         any_value(title_id) as title_id,
         any_value(cycle_number) as cycle_number,
