@@ -30,6 +30,10 @@ class BuildError(PermanentError):
     """dbt failed: the message names the failing nodes; the published file is untouched."""
 
 
+class PublishConflictError(PermanentError):
+    """The published warehouse changed while this run built on it: publishing would lose that change."""
+
+
 @dataclass(frozen=True)
 class BuildResult:
     night: dt.date | None
@@ -37,6 +41,17 @@ class BuildResult:
     candidate_path: Path
     seconds: float
     nodes: int
+    base: str | None  # the published file this build started from (published_fingerprint)
+
+
+def published_fingerprint(settings: Settings) -> str | None:
+    """Which published file is in place (inode, size, mtime): every publish replaces the file,
+    so a different value means another writer published in between. None: nothing published."""
+    try:
+        st = settings.published_path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
 
 
 def candidate_path(settings: Settings, night: dt.date | None) -> Path:
@@ -139,6 +154,7 @@ def build_night(
     _remove_database(candidate)
     copying.unlink(missing_ok=True)
     shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
+    base = published_fingerprint(settings)
     if settings.published_path.exists() and not full_refresh:
         shutil.copyfile(settings.published_path, copying)
         os.replace(copying, candidate)
@@ -165,17 +181,37 @@ def build_night(
         candidate_path=candidate,
         seconds=time.monotonic() - started,
         nodes=len(data["results"]),
+        base=base,
     )
 
 
-def publish(settings: Settings, night: dt.date | None, summary: dict, nights: list[dt.date] | None = None) -> Path:
+UNCHECKED = object()
+
+
+def publish(
+    settings: Settings,
+    night: dt.date | None,
+    summary: dict,
+    nights: list[dt.date] | None = None,
+    base: str | object | None = UNCHECKED,
+) -> Path:
     """Record the run in the candidate, checkpoint it, and move it over the published file.
 
     `nights` are the nights the run processed (default: `night`); a rebuild records them all.
+    `base`: the published file the build started from (BuildResult.base); when the file in
+    place is another one, another writer published meanwhile and this candidate, built without
+    that change, is discarded instead of replacing it (PublishConflictError).
     """
     candidate = candidate_path(settings, night)
     if not candidate.exists():
         raise FileNotFoundError(f"{candidate}: no built warehouse to publish for night {night}; run the build first")
+    if base is not UNCHECKED and published_fingerprint(settings) != base:
+        discard_candidate(settings, night)
+        raise PublishConflictError(
+            f"{settings.published_path} changed since the build of {night or 'the rebuild'} started (another "
+            f"writer published meanwhile); not replacing it with a warehouse that lacks that change. "
+            f"The published warehouse is unchanged: run {night or 'the rebuild'} again."
+        )
     nights = nights or [night]
     con = duckdb.connect(str(candidate))
     try:
@@ -250,5 +286,5 @@ def rebuild(settings: Settings, audit=None) -> dict:
         except Exception:
             discard_candidate(settings, None)
             raise
-    publish(settings, None, summary, nights=list(result.nights))
+    publish(settings, None, summary, nights=list(result.nights), base=result.base)
     return summary

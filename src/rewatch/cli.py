@@ -135,7 +135,28 @@ def import_netflix(
     console.print(f"next: rewatch run --date {result.night}")
 
 
-def _run(nights: list[dt.date], verbose: bool) -> int:
+WAIT_HELP = "If another writer holds the warehouse, wait for it instead of refusing."
+
+
+def _writer(what: str, wait: bool):
+    """The warehouse's writer lock for a command; refusal is a clear message and exit 1."""
+    from rewatch.lock import writer_lock
+
+    return writer_lock(get_settings().warehouse_dir, what, wait=None if wait else 0)
+
+
+def _run(nights: list[dt.date], verbose: bool, wait: bool = False, what: str = "rewatch run") -> int:
+    from rewatch.lock import WarehouseBusyError
+
+    try:
+        with _writer(f"{what} {nights[0]}..{nights[-1]}", wait):
+            return _run_locked(nights, verbose)
+    except WarehouseBusyError as exc:
+        err.print(str(exc))
+        return 1
+
+
+def _run_locked(nights: list[dt.date], verbose: bool) -> int:
     import warnings
 
     from rewatch.orchestrate import run_nights
@@ -195,9 +216,10 @@ def run(
     start: Annotated[str | None, typer.Option("--from", help="First night of a range.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last night of a range (inclusive).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
 ) -> None:
     """Run the nightly DAG through Airflow for one night or a range, one night after another."""
-    raise typer.Exit(_run(_nights(date, start, end), verbose))
+    raise typer.Exit(_run(_nights(date, start, end), verbose, wait))
 
 
 @app.command()
@@ -205,20 +227,21 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last night (inclusive).")],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
 ) -> None:
     """Re-run a range of nights through Airflow, one after another (each replaces its night)."""
-    raise typer.Exit(_run(_nights(None, start, end), verbose))
+    raise typer.Exit(_run(_nights(None, start, end), verbose, wait, "rewatch backfill"))
 
 
 @app.command()
-def rebuild() -> None:
+def rebuild(wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False) -> None:
     """Rebuild every table from the published nights' raw data (a full refresh), audit, publish."""
     from rewatch.pipeline import rebuild as run_rebuild
 
     settings = get_settings()
     began = time.monotonic()
     try:
-        with console.status("rebuilding from raw..."):
+        with _writer("rewatch rebuild", wait), console.status("rebuilding from raw..."):
             summary = run_rebuild(settings)
     except PermanentError as exc:
         err.print(str(exc))
@@ -233,13 +256,14 @@ def rebuild() -> None:
 def forget(
     household_id: Annotated[str, typer.Option("--household-id", help="The household to erase (as exported).")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
 ) -> None:
     """Erase a household (erasure request): raw, quarantine, reports and every published table.
 
     Its rows are removed from the raw zone, the published tables are rebuilt from raw, audited
-    and published, and later nights leave it out. Run it when no nightly run is in progress.
+    and published, and later nights leave it out. It takes the warehouse's writer lock, so it
+    never runs beside a nightly run (it refuses, or waits with --wait).
     """
-    from rewatch.forget import forget_household
     from rewatch.pipeline import rebuild as run_rebuild
 
     settings = get_settings()
@@ -247,23 +271,32 @@ def forget(
         raise typer.Exit(1)
     began = time.monotonic()
     try:
-        result = forget_household(settings, household_id)
-        removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
-        if not result.rows_removed:
-            console.print(
-                f"household {household_id!r}: nothing of it in the raw zone; registered, so later nights leave it out"
-            )
-            return
-        console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
-        with console.status("rebuilding the published tables from raw..."):
-            summary = run_rebuild(settings)
+        with _writer("rewatch forget", wait):  # not the id: the lock file says who holds it
+            summary = _forget(settings, household_id, run_rebuild)
     except PermanentError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
-    console.print(
-        f"household {household_id!r} erased: {len(summary['nights'])} nights rebuilt and published "
-        f"in {time.monotonic() - began:.0f}s"
-    )
+    if summary is not None:
+        console.print(
+            f"household {household_id!r} erased: {len(summary['nights'])} nights rebuilt and published "
+            f"in {time.monotonic() - began:.0f}s"
+        )
+
+
+def _forget(settings, household_id: str, run_rebuild) -> dict | None:
+    """Erase the household from raw and rebuild; None when the raw zone held nothing of it."""
+    from rewatch.forget import forget_household
+
+    result = forget_household(settings, household_id)
+    if not result.rows_removed:
+        console.print(
+            f"household {household_id!r}: nothing of it in the raw zone; registered, so later nights leave it out"
+        )
+        return None
+    removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
+    console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
+    with console.status("rebuilding the published tables from raw..."):
+        return run_rebuild(settings)
 
 
 @app.command()

@@ -15,6 +15,13 @@ from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
 from rewatch.settings import Settings, get_settings
 
 
+def _writing(settings: Settings, what: str):
+    """The warehouse's writer lock for a step (waits for another writer; re-entrant under `rewatch run`)."""
+    from rewatch.lock import writer_lock
+
+    return writer_lock(settings.warehouse_dir, what, wait=None)
+
+
 def night_of(data_interval_start: dt.datetime | dt.date | str) -> dt.date:
     """The export night a run processes: the UTC date its data interval starts on."""
     if isinstance(data_interval_start, dt.datetime):
@@ -35,10 +42,11 @@ def load(night: dt.date, settings: Settings | None = None) -> dict:
 
     settings = settings or get_settings()
     check_night(night)  # a run for a night outside [2007-01-01, tomorrow] fails here, before any write
-    start_report(settings, night)
-    summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
-    # The night's viewing-activity sessions by device class (`other`: a Device Type no rule knows).
-    update_report(settings, night, load=summary, viewing_activity_devices=activity_devices(settings, night))
+    with _writing(settings, f"load of night {night}"):
+        start_report(settings, night)
+        summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
+        # The night's viewing-activity sessions by device class (`other`: a Device Type no rule knows).
+        update_report(settings, night, load=summary, viewing_activity_devices=activity_devices(settings, night))
     return summary
 
 
@@ -47,9 +55,15 @@ def build(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.report import update_report
 
     settings = settings or get_settings()
-    result = build_night(settings, night)
-    summary = {"night": night.isoformat(), "dbt_nodes": result.nodes, "dbt_seconds": round(result.seconds, 2)}
-    update_report(settings, night, build=summary)
+    with _writing(settings, f"build of night {night}"):
+        result = build_night(settings, night)
+        summary = {
+            "night": night.isoformat(),
+            "dbt_nodes": result.nodes,
+            "dbt_seconds": round(result.seconds, 2),
+            "published_base": result.base,  # publish refuses if another writer replaced the file meanwhile
+        }
+        update_report(settings, night, build=summary)
     return summary
 
 
@@ -65,16 +79,17 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.report import report_dir, update_report
 
     settings = settings or get_settings()
-    candidate = candidate_path(settings, night)
-    if not candidate.exists():
-        raise FileNotFoundError(f"{candidate}: no built warehouse to audit for night {night}; run the build first")
-    result = run_audit(settings, night, candidate, report_dir(settings, night) / "data_docs")
-    summary = result.as_dict()
-    update_report(settings, night, audit=summary)
-    if result.errors:
-        discard_candidate(settings, night)
-        update_report(settings, night, outcome="refused", publish_decision="refused")
-        raise AuditError(result.error_message())
+    with _writing(settings, f"audit of night {night}"):
+        candidate = candidate_path(settings, night)
+        if not candidate.exists():
+            raise FileNotFoundError(f"{candidate}: no built warehouse to audit for night {night}; run the build first")
+        result = run_audit(settings, night, candidate, report_dir(settings, night) / "data_docs")
+        summary = result.as_dict()
+        update_report(settings, night, audit=summary)
+        if result.errors:
+            discard_candidate(settings, night)
+            update_report(settings, night, outcome="refused", publish_decision="refused")
+            raise AuditError(result.error_message())
     return summary
 
 
@@ -86,6 +101,7 @@ def publish(
     settings: Settings | None = None,
 ) -> dict:
     """Move the audited file into place and complete the night's report."""
+    from rewatch.build import UNCHECKED
     from rewatch.build import publish as publish_file
     from rewatch.report import update_report, warehouse_counts
 
@@ -98,17 +114,19 @@ def publish(
         "build": build_summary,
         "audit": {k: audit_summary.get(k) for k in ("decision", "warnings", "seconds")},
     }
-    path = publish_file(settings, night, summary)
-    counts = warehouse_counts(path)
-    outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
-    return update_report(
-        settings,
-        night,
-        **counts,
-        published_path=str(path),
-        outcome=outcome,
-        publish_decision=audit_summary["decision"],
-    )
+    base = build_summary.get("published_base", UNCHECKED)
+    with _writing(settings, f"publish of night {night}"):
+        path = publish_file(settings, night, summary, base=base)
+        counts = warehouse_counts(path)
+        outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
+        return update_report(
+            settings,
+            night,
+            **counts,
+            published_path=str(path),
+            outcome=outcome,
+            publish_decision=audit_summary["decision"],
+        )
 
 
 def rebuild(settings: Settings | None = None) -> dict:
@@ -128,9 +146,10 @@ def rebuild(settings: Settings | None = None) -> dict:
             raise AuditError(result.error_message())
         return {k: summary[k] for k in ("decision", "warnings", "seconds")}
 
-    start_report(settings, None)
-    summary = rebuild_warehouse(settings, audit=audit_candidate)
-    update_report(settings, None, outcome="published", nights=summary["nights"])
+    with _writing(settings, "rebuild"):
+        start_report(settings, None)
+        summary = rebuild_warehouse(settings, audit=audit_candidate)
+        update_report(settings, None, outcome="published", nights=summary["nights"])
     return summary
 
 

@@ -1,0 +1,154 @@
+"""One writer per warehouse: two real processes never both write it.
+
+Before the lock, two `rewatch run` started together (nights 2 and 3) both printed "published"
+and the warehouse held nights 1 and 3: night 2 was lost. Now every writer takes an OS lock
+under the warehouse (refusing, naming the holder, or waiting with --wait), and publish refuses
+to replace a warehouse that another writer replaced after its build started."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from rewatch import pipeline
+from rewatch.build import PublishConflictError, candidate_path
+from rewatch.lock import WarehouseBusyError, writer_lock
+from rewatch.settings import get_settings
+from tests.conftest import START
+
+pytestmark = pytest.mark.slow
+N1, N2, N3 = (START + dt.timedelta(days=i) for i in range(3))
+HOLDER = """
+import sys
+from pathlib import Path
+from rewatch.lock import writer_lock
+with writer_lock(Path(sys.argv[1]), "a test holding the lock"):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _nights(settings) -> list[dt.date]:
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        return [r[0] for r in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def one_night(generated_small, tmp_path, monkeypatch):
+    """Night 1 published in a fresh warehouse; returns its settings."""
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    settings = get_settings()
+    loaded = pipeline.load(N1, settings)
+    built = pipeline.build(N1, settings)
+    pipeline.publish(N1, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    return settings
+
+
+def _cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rewatch.cli", *args],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_every_writer_refuses_while_another_process_holds_the_warehouse(one_night):
+    settings = one_night
+    before = _sha(settings.published_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.warehouse_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (
+            ["run", "--date", N2.isoformat()],
+            ["backfill", "--from", N2.isoformat(), "--to", N3.isoformat()],
+            ["rebuild"],
+            ["forget", "--household-id", "hh0000001", "--yes"],
+        ):
+            proc = _cli(*args)
+            out, errors = proc.communicate(timeout=300)
+            text = " ".join((out + errors).split())
+            assert proc.returncode == 1, (args, out, errors)
+            assert f"is being written by pid {holder.pid} (a test holding the lock" in text, text
+            assert "one writer at a time" in text
+        # A step called directly (as an Airflow task is) refuses too when told not to wait.
+        with pytest.raises(WarehouseBusyError), writer_lock(settings.warehouse_dir, "a test", wait=0.5):
+            pass
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert _sha(settings.published_path) == before
+    assert _nights(settings) == [N1]
+
+
+def _hold(settings) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.warehouse_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _wait_line(proc: subprocess.Popen) -> str:
+    """Read the process's stderr up to the line saying it waits (blocking: no timing involved)."""
+    while line := proc.stderr.readline():
+        if "waiting for pid" in line:
+            return line
+    raise AssertionError(f"exited without waiting: {proc.wait()} {proc.stdout.read()}")
+
+
+def test_two_runs_started_together_both_publish(one_night):
+    """The reported loss: nights 2 and 3 started at once. Each waits (--wait) for the writer
+    ahead of it, so both nights are published and neither replaces the other's."""
+    settings = one_night
+    holder = _hold(settings)
+    try:
+        runs = [_cli("run", "--date", night.isoformat(), "--wait") for night in (N2, N3)]
+        for run in runs:
+            assert f"waiting for pid {holder.pid} (a test holding the lock" in _wait_line(run)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    results = [run.communicate(timeout=900) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    assert _nights(settings) == [N1, N2, N3]
+
+
+def test_publish_refuses_a_warehouse_replaced_since_its_build_started(one_night):
+    settings = one_night
+    loaded = pipeline.load(N2, settings)
+    built = pipeline.build(N2, settings)
+    # Another writer publishes meanwhile (here: the same content under a new file).
+    shutil.copyfile(settings.published_path, settings.warehouse_dir / "other.duckdb")
+    os.replace(settings.warehouse_dir / "other.duckdb", settings.published_path)
+    replaced = _sha(settings.published_path)
+    with pytest.raises(PublishConflictError, match=f"changed since the build of {N2} started"):
+        pipeline.publish(N2, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    assert _sha(settings.published_path) == replaced
+    assert not candidate_path(settings, N2).exists()
+    assert _nights(settings) == [N1]
