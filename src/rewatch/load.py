@@ -214,7 +214,9 @@ def _read_header(path: Path) -> list[str]:
     return next(csv.reader([first]), []) if first else []
 
 
-def _check_columns(path: Path, found: list[str], expected: tuple[str, ...]) -> None:
+def _check_columns(path: Path, found: list[str], expected: tuple[str, ...], where: str = "header") -> None:
+    """Refuse a file whose columns (CSV header, Parquet schema, an NDJSON record's keys) are not
+    exactly the contract's: a renamed, missing or extra column is named, never read as NULL."""
     found_clean = [c.strip() for c in found]
     if found_clean == list(expected):
         return
@@ -228,9 +230,27 @@ def _check_columns(path: Path, found: list[str], expected: tuple[str, ...]) -> N
     if not detail:
         detail.append("columns out of order")
     raise ExportError(
-        f"{path}: header does not match the export contract ({'; '.join(detail)}). "
+        f"{path}: {where} does not match the export contract ({'; '.join(detail)}). "
         f"Expected columns: {', '.join(expected)}"
     )
+
+
+def _check_ndjson_keys(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...]) -> None:
+    """Every NDJSON record must have exactly the contract's keys (in any order), like a CSV header."""
+    shapes = con.execute(
+        f"""
+        select keys, min(record) as first_record
+        from (
+            select json_keys(json) as keys, row_number() over () as record
+            from read_json_objects({sql_str(str(path))}, format = 'newline_delimited')
+        )
+        group by keys
+        order by first_record
+        """
+    ).fetchall()
+    for keys, record in shapes:
+        ordered = [c for c in columns if c in keys] + [k for k in keys if k not in columns]
+        _check_columns(path, ordered, columns, where=f"record {record}")
 
 
 def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], relation: str) -> int:
@@ -314,6 +334,7 @@ def _read_records(
             f"select row_number() over () as _line, {casts} from read_parquet({sql_str(str(path))})"
         )
     else:  # ndjson
+        _check_ndjson_keys(con, path, columns)
         con.execute(
             f"""
             create or replace temp table {relation} as

@@ -196,6 +196,68 @@ def file_not_in_manifest(folder):
     return "refused", ["not in the manifest: playback_events-late.csv"]
 
 
+def _events_in(folder, fmt: str, change) -> str:
+    """The night's events as one `fmt` file whose columns `change(dict) -> dict` altered."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from rewatch.contract import EVENT_COLUMNS
+
+    _events(folder).unlink()
+    records = [change(dict(zip(EVENT_COLUMNS, row, strict=True))) for row in EVENTS]
+    name = f"playback_events.{fmt}"
+    if fmt == "ndjson":
+        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    else:
+        pq.write_table(pa.Table.from_pylist(records), folder / name)
+    write_manifest(folder, NIGHT, {**{k: v for k, v in ROWS.items() if k != "playback_events.csv"}, name: 3})
+    return name
+
+
+def _renamed(record):
+    record["event_time"] = record.pop("event_ts")
+    return record
+
+
+def _missing(record):
+    record.pop("received_at")
+    return record
+
+
+def _extra(record):
+    return {**record, "extra": "x"}
+
+
+def ndjson_renamed_key(folder):
+    name = _events_in(folder, "ndjson", _renamed)
+    return "refused", [name, "record 1 does not match", "missing event_ts", "unexpected event_time"]
+
+
+def ndjson_missing_key(folder):
+    name = _events_in(folder, "ndjson", lambda r: _missing(r) if r["event_id"] == "n2" else r)
+    return "refused", [name, "record 2 does not match", "missing received_at"]
+
+
+def ndjson_extra_key(folder):
+    name = _events_in(folder, "ndjson", _extra)
+    return "refused", [name, "unexpected extra"]
+
+
+def parquet_renamed_column(folder):
+    name = _events_in(folder, "parquet", _renamed)
+    return "refused", [name, "missing event_ts", "unexpected event_time"]
+
+
+def parquet_missing_column(folder):
+    name = _events_in(folder, "parquet", _missing)
+    return "refused", [name, "missing received_at"]
+
+
+def parquet_extra_column(folder):
+    name = _events_in(folder, "parquet", _extra)
+    return "refused", [name, "unexpected extra"]
+
+
 def _manifest_path(folder, path):
     manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     manifest["files"][0]["path"] = path
@@ -237,6 +299,12 @@ CASES = [
     extra_column,
     missing_column,
     renamed_column,
+    ndjson_renamed_key,
+    ndjson_missing_key,
+    ndjson_extra_key,
+    parquet_renamed_column,
+    parquet_missing_column,
+    parquet_extra_column,
     text_in_a_numeric_column,
     timestamp_with_offset,
     timestamp_without_zone,
