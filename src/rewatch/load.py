@@ -71,7 +71,12 @@ ACTIVITY_SCHEMA = (
     ("device_type", "varchar"),
     ("country", "varchar"),
 )
-ISO_UTC = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)$"
+# The one timestamp grammar of every format (all values arrive as text): ISO-8601 date and
+# time, optional fraction, and a zone: `Z` or an offset within the ±14:00 real zones use.
+ISO_UTC = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?"
+    r"(Z|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)$"
+)
 
 # Quarantine reasons, in the order they are checked (a row gets the first that applies).
 EVENT_RULES = (
