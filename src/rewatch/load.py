@@ -212,11 +212,24 @@ def sql_str(value: str) -> str:
 
 
 def _read_header(path: Path) -> list[str]:
-    """The first line's column names (a UTF-8 BOM is dropped)."""
+    """The first line's column names (a UTF-8 BOM is dropped).
+
+    Only the header line is decoded here: a byte that is not UTF-8 in a data row is the CSV
+    reader's to quarantine with its line, wherever the row is in the file (decoding a whole
+    first block here once made the same byte a crash in row 2 and a quarantined row in row 350).
+    A header that is not UTF-8 refuses the file.
+    """
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+    with opener(path, "rb") as handle:
         first = handle.readline()
-    return next(csv.reader([first]), []) if first else []
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExportError(
+            f"{path}: the header line is not UTF-8 (byte {first[exc.start : exc.start + 1]!r} at position "
+            f"{exc.start}); the export contract requires UTF-8 text: ask the exporter to re-deliver it"
+        ) from None
+    return next(csv.reader([text]), []) if text else []
 
 
 def _check_columns(path: Path, found: list[str], expected: tuple[str, ...], where: str = "header") -> None:

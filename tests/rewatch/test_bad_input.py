@@ -73,6 +73,18 @@ def cut_at_a_line_end(folder):
     return "refused", ["playback_events.csv", "the manifest says 3 rows but the file holds 2"]
 
 
+def non_utf8_byte_in_the_first_row(folder):
+    # The same rule wherever the row is: the row is quarantined with its line (before: a bare
+    # UnicodeDecodeError when the byte fell in the file's first block, retried by Airflow).
+    _set_events(folder, _csv(EVENTS).encode().replace(b"n1,hh1", b"n1,hh\xff1"), 3)
+    return "quarantined", ("malformed_csv_record: invalid encoding", 2)
+
+
+def non_utf8_byte_in_the_header(folder):
+    _set_events(folder, _csv(EVENTS).encode().replace(b"household_id", b"household\xe9id", 1), 3)
+    return "refused", ["playback_events.csv", "the header line is not UTF-8", "re-deliver"]
+
+
 def utf8_bom(folder):
     _set_events(folder, "\ufeff" + _csv(EVENTS), 3)
     return "loaded", 3
@@ -304,6 +316,8 @@ CASES = [
     header_only,
     cut_mid_line,
     cut_at_a_line_end,
+    non_utf8_byte_in_the_first_row,
+    non_utf8_byte_in_the_header,
     utf8_bom,
     crlf_line_ends,
     wrong_delimiter,
