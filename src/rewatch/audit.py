@@ -357,7 +357,7 @@ class AuditResult:
         label = self.night.isoformat() if self.night else "the rebuild"
         lines = [
             f"Audit refused {label}: {len(self.errors)} error expectation(s) failed; "
-            "the published warehouse is unchanged and the night's raw data and quarantine stay loaded. "
+            "the published warehouse is unchanged and the raw zone keeps the night's last accepted delivery. "
             "Fix the export and re-run the night."
         ]
         lines += [f"- {f.line()}" for f in self.errors]

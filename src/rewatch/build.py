@@ -255,7 +255,7 @@ def published_nights(settings: Settings) -> list[dt.date] | None:
 def rebuild_nights(settings: Settings) -> list[dt.date]:
     """What a rebuild processes: the loaded nights that were published.
 
-    A night the audit refused stays loaded in the raw zone (nothing is lost) but was never
+    A night the audit refused the first time it came stays loaded in the raw zone but was never
     published; rebuilding it in would make the rebuild differ from the nightly runs. With
     nothing published yet, every loaded night.
     """
@@ -263,6 +263,12 @@ def rebuild_nights(settings: Settings) -> list[dt.date]:
     published = published_nights(settings)
     if published is None:
         return loaded
+    if missing := sorted(set(published) - set(loaded)):
+        # A run killed while it put a night's accepted delivery back: never rebuild without it.
+        raise BuildError(
+            f"night(s) {', '.join(map(str, missing))} are published but not loaded in the raw zone (a run was "
+            f"interrupted); run them again (rewatch run --date D) before rebuilding. The published warehouse is unchanged."
+        )
     return [night for night in loaded if night in set(published)]
 
 

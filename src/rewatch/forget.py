@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewatch.load import _write_partition, connect, sql_str
+from rewatch.load import ACCEPTED_DIR, _write_partition, connect, sql_str
 from rewatch.privacy import from_environment
 from rewatch.settings import Settings
 
@@ -82,8 +82,9 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
                     f"select distinct profile_id from read_parquet({profiles}) where household_id = ?", [stored]
                 ).fetchall()
             }
+        # The current partitions and the accepted deliveries kept beside them (load.accept_night).
         for table in HOUSEHOLD_TABLES:
-            for path in sorted((raw_dir / table).glob("*/data.parquet")):
+            for path in _partitions(raw_dir, table):
                 source = f"read_parquet({sql_str(path)})"
                 count = con.execute(f"select count(*) from {source} where household_id = ?", [stored]).fetchone()[0]
                 if count:
@@ -101,7 +102,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
             "or json_extract_string(record, '$.profile_id') in (select unnest($2::varchar[])) "
             "else regexp_matches(record, $1) end, false)"
         )
-        for path in sorted((raw_dir / "quarantine").glob("*/data.parquet")):
+        for path in _partitions(raw_dir, "quarantine"):
             source = f"read_parquet({sql_str(path)})"
             params = [pattern, identifiers]
             count = con.execute(f"select count(*) from {source} where {match}", params).fetchone()[0]
@@ -112,6 +113,11 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
         con.close()
     result.reports_scrubbed = _scrub_reports(settings.reports_dir, identifiers)
     return result
+
+
+def _partitions(raw_dir: Path, table: str) -> list[Path]:
+    """Every partition of a raw table: each night's current one and its accepted delivery."""
+    return sorted([*(raw_dir / table).glob("*/data.parquet"), *(raw_dir / ACCEPTED_DIR / table).glob("*/data.parquet")])
 
 
 def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:

@@ -754,14 +754,66 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     return result
 
 
+# The last delivery of each night that passed its audit: hard links to its partitions (no bytes
+# copied), made when the night is published. A later delivery of the night that is refused (by
+# the audit or a failed build) is replaced by it again, so no later build, incremental or
+# rebuild, ever reads refused data.
+ACCEPTED_DIR = "_accepted"
+
+
+def accepted_path(raw_dir: Path, table: str, night: dt.date) -> Path:
+    return raw_dir / ACCEPTED_DIR / table / f"export_date={night.isoformat()}" / "data.parquet"
+
+
+def _link(source: Path, target: Path) -> None:
+    """`target` becomes another name of `source`'s file, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    os.link(source, tmp)
+    os.replace(tmp, target)
+
+
+def accept_night(raw_dir: Path, night: dt.date) -> None:
+    """Keep the night's partitions, as loaded now, as its accepted delivery (ledger last)."""
+    for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
+        current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
+        if current.exists():
+            _link(current, accepted)
+        else:
+            accepted.unlink(missing_ok=True)
+
+
+def restore_accepted(raw_dir: Path, night: dt.date) -> bool:
+    """Put the night's accepted delivery back in place of a refused one.
+
+    The ledger goes first and comes back last, so a kill in between leaves the night "not
+    loaded" (its next run loads the export again). False when the night was never accepted:
+    its refused delivery stays loaded, and nothing reads it (the night is not published).
+    """
+    if not accepted_path(raw_dir, "ledger", night).exists():
+        return False
+    partition_path(raw_dir, "ledger", night).unlink(missing_ok=True)
+    for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
+        current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
+        if accepted.exists():
+            _link(accepted, current)
+        else:
+            current.unlink(missing_ok=True)
+    return True
+
+
 def remove_stale_temporaries(raw_dir: Path, night: dt.date) -> list[Path]:
     """Partitions half-written by a run that was killed (`.data.parquet.<id>.tmp`).
 
-    Only one writer runs at a time (the `warehouse_writer` pool), so a temporary file found
+    Only one writer runs at a time (the warehouse's writer lock), so a temporary file found
     when a load starts belongs to a run that died; the partition it was to replace is intact.
     """
     removed = []
-    for folder in raw_dir.glob(f"*/export_date={night.isoformat()}"):
+    folders = [
+        *raw_dir.glob(f"*/export_date={night.isoformat()}"),
+        *raw_dir.glob(f"{ACCEPTED_DIR}/*/export_date={night.isoformat()}"),
+    ]
+    for folder in folders:
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)

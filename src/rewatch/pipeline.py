@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
+from rewatch.errors import PermanentError
 from rewatch.settings import Settings, get_settings
 
 
@@ -52,11 +53,16 @@ def load(night: dt.date, settings: Settings | None = None) -> dict:
 
 def build(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.build import build_night
+    from rewatch.load import restore_accepted
     from rewatch.report import update_report
 
     settings = settings or get_settings()
     with _writing(settings, f"build of night {night}"):
-        result = build_night(settings, night)
+        try:
+            result = build_night(settings, night)
+        except PermanentError:
+            restore_accepted(settings.raw_dir, night)  # a refused delivery is never read again
+            raise
         summary = {
             "night": night.isoformat(),
             "dbt_nodes": result.nodes,
@@ -70,12 +76,14 @@ def build(night: dt.date, settings: Settings | None = None) -> dict:
 def audit(night: dt.date, settings: Settings | None = None) -> dict:
     """Validate the night's raw load and the built file; refuse the night on any error.
 
-    On refusal the candidate file is removed and nothing is published; the raw partitions and
-    quarantine stay loaded, so re-running the night after the export is fixed publishes it.
+    On refusal the candidate file is removed and nothing is published; the night's last accepted
+    delivery (if it was ever published) replaces the refused one in the raw zone, so no later
+    build reads refused data. Re-running the night after the export is fixed publishes it.
     """
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import candidate_path, discard_candidate
+    from rewatch.load import restore_accepted
     from rewatch.report import report_dir, update_report
 
     settings = settings or get_settings()
@@ -88,7 +96,12 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
         update_report(settings, night, audit=summary)
         if result.errors:
             discard_candidate(settings, night)
-            update_report(settings, night, outcome="refused", publish_decision="refused")
+            # The night's last accepted delivery (if any) replaces the refused one in the raw
+            # zone: no later build, incremental or rebuild, reads refused data.
+            restored = restore_accepted(settings.raw_dir, night)
+            update_report(
+                settings, night, outcome="refused", publish_decision="refused", raw_restored_to_accepted=restored
+            )
             raise AuditError(result.error_message())
     return summary
 
@@ -103,6 +116,7 @@ def publish(
     """Move the audited file into place and complete the night's report."""
     from rewatch.build import UNCHECKED
     from rewatch.build import publish as publish_file
+    from rewatch.load import accept_night
     from rewatch.report import update_report, warehouse_counts
 
     settings = settings or get_settings()
@@ -116,6 +130,9 @@ def publish(
     }
     base = build_summary.get("published_base", UNCHECKED)
     with _writing(settings, f"publish of night {night}"):
+        # Audited: this delivery becomes the night's accepted one (before the replace, so a
+        # published night always has its delivery kept).
+        accept_night(settings.raw_dir, night)
         path = publish_file(settings, night, summary, base=base)
         counts = warehouse_counts(path)
         outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
@@ -134,6 +151,7 @@ def rebuild(settings: Settings | None = None) -> dict:
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import rebuild as rebuild_warehouse
+    from rewatch.load import accept_night
     from rewatch.report import report_dir, start_report, update_report
 
     settings = settings or get_settings()
@@ -149,6 +167,8 @@ def rebuild(settings: Settings | None = None) -> dict:
     with _writing(settings, "rebuild"):
         start_report(settings, None)
         summary = rebuild_warehouse(settings, audit=audit_candidate)
+        for night in summary["nights"]:  # what the rebuild published is what each night accepted
+            accept_night(settings.raw_dir, dt.date.fromisoformat(night))
         update_report(settings, None, outcome="published", nights=summary["nights"])
     return summary
 

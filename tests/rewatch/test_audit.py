@@ -416,3 +416,37 @@ def test_rebuild_skips_a_refused_night_and_equals_the_nightly_runs(copied):
     assert summary["nights"] == [NIGHT1.isoformat()]
     assert summary["audit"]["decision"] == "publish"
     assert diff_warehouses(nightly, settings.published_path) == {t: (0, 0) for t in PUBLISHED_TABLES}
+
+
+def test_a_refused_redelivery_is_never_read_by_a_later_rebuild(copied):
+    """Night 2 published, then re-delivered broken and refused: its accepted delivery goes back
+    into the raw zone, and a rebuild (or forget, which rebuilds) publishes what was published."""
+    from rewatch.compare import PUBLISHED_TABLES, diff_warehouses
+
+    settings = copied
+    write_night(settings.exports_dir, NIGHT2, good_events(NIGHT2, prefix="accepted"))
+    assert run_night(NIGHT2, settings)["outcome"] == "published"
+    accepted_rows = raw_rows(settings, "playback_events", NIGHT2)
+    published = Path(settings.warehouse_dir) / "published-before.duckdb"
+    shutil.copyfile(settings.published_path, published)
+
+    shutil.rmtree(settings.exports_dir / NIGHT2.isoformat())
+    write_night(settings.exports_dir, NIGHT2, BROKEN_NIGHTS["position_vs_runtime"][0])
+    pipeline.load(NIGHT2, settings)
+    pipeline.build(NIGHT2, settings)
+    with pytest.raises(AuditError):
+        pipeline.audit(NIGHT2, settings)
+    assert json.loads((settings.reports_dir / NIGHT2.isoformat() / "run.json").read_text())["raw_restored_to_accepted"]
+    con = duckdb.connect()
+    try:
+        ids = con.execute(
+            "select list(event_id order by event_id) from read_parquet(?)",
+            [str(Path(settings.raw_dir) / "playback_events" / f"export_date={NIGHT2}" / "data.parquet")],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert raw_rows(settings, "playback_events", NIGHT2) == accepted_rows
+    assert all(i.startswith("accepted") for i in ids), ids
+
+    pipeline.rebuild(settings)
+    assert diff_warehouses(published, settings.published_path) == {t: (0, 0) for t in PUBLISHED_TABLES}
