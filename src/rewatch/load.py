@@ -130,6 +130,8 @@ SNAPSHOT_RULES = {
         ("invalid_is_kids_profile", "try_cast(trim(is_kids_profile) as boolean) is null"),
     ),
 }
+# The key each snapshot lists once.
+SNAPSHOT_KEYS = {"titles": "title_id", "households": "household_id", "profiles": "profile_id"}
 SNAPSHOT_TYPES = {
     "titles": {
         "title_id": "trim(title_id)",
@@ -715,6 +717,18 @@ def _load_snapshot(
         _pseudonymize_relation(con, "staged", IDENTIFIERS[table], pseudo)
     con.execute(
         f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged"
+    )
+    # A snapshot lists each key once: the first row of a key (by line) is the night's; any later
+    # row with the same key is quarantined, so no two tables can keep different copies.
+    key = SNAPSHOT_KEYS[table]
+    con.execute(
+        f"""
+        update checked set _reason = 'duplicate_{key}'
+        where _line in (
+            select _line from checked where _reason is null
+            qualify row_number() over (partition by trim("{key}") order by _line) > 1
+        )
+        """
     )
     typed = ", ".join(f'{expr} as "{name}"' for name, expr in SNAPSHOT_TYPES[table].items())
     con.execute(

@@ -164,6 +164,17 @@ def invalid_household_timezone(folder):
     return "quarantined", ("invalid_timezone", 3)
 
 
+def duplicate_keys_in_snapshots(folder):
+    # tt1 listed twice (another runtime) and pr1 twice (another household): the first row of
+    # each key is the night's, the later one quarantined, so every table keeps the same copy.
+    with (folder / "titles.csv").open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(["tt1", "Film One", "movie", "", "", "", "9999", "", "PG", "true", "2026-01-01"])
+    with (folder / "profiles.csv").open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(["pr1", "hh2", "Alex", "false"])
+    _manifest(folder, **{"titles.csv": len(TITLES) + 1, "profiles.csv": len(PROFILES) + 1})
+    return "quarantined", [("duplicate_profile_id", len(PROFILES) + 2), ("duplicate_title_id", len(TITLES) + 2)]
+
+
 def duplicate_event_id_with_other_content(folder):
     rows = [*EVENTS, event("n2", "heartbeat", "2026-03-03T19:05:00Z", "300", received="2026-03-03T19:05:05Z")]
     _set_events(folder, _csv(rows), 4)
@@ -336,6 +347,7 @@ CASES = [
     timestamp_without_zone,
     timestamp_as_epoch_milliseconds,
     invalid_household_timezone,
+    duplicate_keys_in_snapshots,
     duplicate_event_id_with_other_content,
     title_missing_from_the_catalog,
     profile_of_an_unknown_household,
