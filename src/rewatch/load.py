@@ -231,7 +231,12 @@ def _read_header(path: Path) -> list[str]:
             f"{path}: the header line is not UTF-8 (byte {first[exc.start : exc.start + 1]!r} at position "
             f"{exc.start}); the export contract requires UTF-8 text: ask the exporter to re-deliver it"
         ) from None
-    return next(csv.reader([text]), []) if text else []
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]), []) if text else []
+    except csv.Error as exc:
+        raise ExportError(
+            f"{path}: the header line is not valid CSV ({exc}); ask the exporter to re-deliver it"
+        ) from None
 
 
 def _check_columns(path: Path, found: list[str], expected: tuple[str, ...], where: str = "header") -> None:
