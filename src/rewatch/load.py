@@ -786,10 +786,13 @@ def accepted_path(raw_dir: Path, table: str, night: dt.date) -> Path:
 
 def _link(source: Path, target: Path) -> None:
     """`target` becomes another name of `source`'s file, atomically."""
+    if target.exists() and target.samefile(source):
+        return  # already: rename(2) of two links to one file would do nothing and leave the temporary
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     os.link(source, tmp)
     os.replace(tmp, target)
+    tmp.unlink(missing_ok=True)
 
 
 def accept_night(raw_dir: Path, night: dt.date) -> None:

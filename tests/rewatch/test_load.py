@@ -192,3 +192,22 @@ def test_a_file_the_reader_cannot_parse_fails_the_night_naming_it(workdir, fmt):
     assert str(events) in str(failure.value)
     assert "unreadable" in str(failure.value) and "re-deliver" in str(failure.value)
     assert not partition_path(workdir.raw_dir, "ledger", NIGHT).exists()
+
+
+def test_accepting_a_night_twice_leaves_one_link_and_nothing_else(workdir):
+    from rewatch.load import RAW_TABLES, accept_night, accepted_path, restore_accepted
+
+    night = dt.date(2026, 3, 2)
+    write_night(workdir.exports_dir, night, [event("e1", "play")])
+    load_night(workdir.exports_dir, workdir.raw_dir, night)
+    assert restore_accepted(workdir.raw_dir, night) is False  # never accepted: nothing to put back
+    accept_night(workdir.raw_dir, night)
+    accept_night(workdir.raw_dir, night)  # a re-run of a published night accepts the same files again
+    for table in RAW_TABLES:
+        current = partition_path(workdir.raw_dir, table, night)
+        if current.exists():
+            assert accepted_path(workdir.raw_dir, table, night).samefile(current)
+    assert not list(workdir.raw_dir.rglob("*.tmp"))
+    assert restore_accepted(workdir.raw_dir, night) is True
+    assert partition_path(workdir.raw_dir, "ledger", night).exists()
+    assert not list(workdir.raw_dir.rglob("*.tmp"))
