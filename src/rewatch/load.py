@@ -795,14 +795,20 @@ def _link(source: Path, target: Path) -> None:
     tmp.unlink(missing_ok=True)
 
 
-def accept_night(raw_dir: Path, night: dt.date) -> None:
-    """Keep the night's partitions, as loaded now, as its accepted delivery (ledger last)."""
+def _mirror(raw_dir: Path, night: dt.date, to_accepted: bool) -> None:
+    """Make one side of the night's partitions the same files as the other (ledger last)."""
     for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
         current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
-        if current.exists():
-            _link(current, accepted)
+        source, target = (current, accepted) if to_accepted else (accepted, current)
+        if source.exists():
+            _link(source, target)
         else:
-            accepted.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+
+
+def accept_night(raw_dir: Path, night: dt.date) -> None:
+    """Keep the night's partitions, as loaded now, as its accepted delivery (ledger last)."""
+    _mirror(raw_dir, night, to_accepted=True)
 
 
 def restore_accepted(raw_dir: Path, night: dt.date) -> bool:
@@ -815,12 +821,7 @@ def restore_accepted(raw_dir: Path, night: dt.date) -> bool:
     if not accepted_path(raw_dir, "ledger", night).exists():
         return False
     partition_path(raw_dir, "ledger", night).unlink(missing_ok=True)
-    for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
-        current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
-        if accepted.exists():
-            _link(accepted, current)
-        else:
-            current.unlink(missing_ok=True)
+    _mirror(raw_dir, night, to_accepted=False)
     return True
 
 
