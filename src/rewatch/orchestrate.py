@@ -155,14 +155,11 @@ def unverified(dag, run, night: dt.date, settings) -> tuple[str, str] | None:
             f"Airflow ran no task for night {night} (DAG run {run.run_id} has no task instances; "
             f"is the night before the DAG's start_date {dag.start_date:%Y-%m-%d}?): nothing was loaded or published",
         )
-    not_done = [
-        f"{task} ({states.get(task, 'never created')})" for task in dag.task_ids if states.get(task) != "success"
-    ]
-    if not_done:
+    if not_done := [task for task in dag.task_ids if states.get(task) != "success"]:
         return (
-            next(task for task in dag.task_ids if states.get(task) != "success"),
+            not_done[0],
             f"night {night}: DAG run {run.run_id} ended '{run.state}' but these tasks did not succeed: "
-            + ", ".join(not_done),
+            + ", ".join(f"{task} ({states.get(task, 'never created')})" for task in not_done),
         )
     if night not in (published_nights(settings) or []):
         return (
