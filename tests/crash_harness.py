@@ -23,7 +23,8 @@ import duckdb
 from rewatch import faults
 from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
-from rewatch.load import _ledger_rows, is_loaded, partition_path
+from rewatch.load import _ledger_rows, is_loaded
+from rewatch.rawzone import partition_path
 from rewatch.settings import Settings
 from tests.readers_harness import published_state
 
@@ -42,7 +43,7 @@ pipeline.publish(night, loaded, built, audited, settings)
 def fault_points() -> list[str]:
     """Every named fault point a night's run reaches (see `rewatch.faults`), in run order."""
     from rewatch.audit import load_suites
-    from rewatch.load import RAW_TABLES
+    from rewatch.rawzone import RAW_TABLES
     from rewatch.settings import DBT_PROJECT_DIR
 
     models = sorted(

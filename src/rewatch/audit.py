@@ -25,7 +25,7 @@ from pathlib import Path
 from rewatch import faults
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
-from rewatch.load import sql_str
+from rewatch.rawzone import partition_path, partitions_glob, sql_str
 from rewatch.settings import PROJECT_ROOT, Settings
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
@@ -47,7 +47,7 @@ class Scope:
 
     def raw_partition(self, table: str) -> str:
         assert self.night is not None
-        return sql_str(self.settings.raw_dir / table / f"export_date={self.night.isoformat()}" / "data.parquet")
+        return sql_str(partition_path(self.settings.raw_dir, table, self.night))
 
     @property
     def night_sql(self) -> str:
@@ -104,7 +104,7 @@ def _raw_night_files(scope: Scope) -> str:
 
 
 def _raw_night_totals(scope: Scope) -> str:
-    ledgers = sql_str(scope.settings.raw_dir / "ledger" / "*" / "data.parquet")
+    ledgers = sql_str(partitions_glob(scope.settings.raw_dir, "ledger"))
     return f"""
         with ledger as (
             select * from read_parquet({ledgers}, hive_partitioning = false)

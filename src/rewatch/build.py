@@ -23,6 +23,7 @@ import duckdb
 
 from rewatch import faults
 from rewatch.errors import PermanentError
+from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -114,12 +115,7 @@ def run_dbt(
 
 def loaded_nights(settings: Settings) -> list[dt.date]:
     """Nights whose raw load completed (their ledger partition exists)."""
-    folder = settings.raw_dir / "ledger"
-    if not folder.exists():
-        return []
-    return sorted(
-        dt.date.fromisoformat(p.parent.name.split("=", 1)[1]) for p in folder.glob("export_date=*/data.parquet")
-    )
+    return partition_nights(settings.raw_dir, "ledger")
 
 
 def _failures(run_dir: Path) -> list[str]:

@@ -13,20 +13,24 @@ service's deliveries and are not touched: erase there too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewatch.load import ACCEPTED_DIR, _write_partition, connect, sql_str
 from rewatch.privacy import from_environment
+from rewatch.rawzone import (
+    HOUSEHOLD_TABLES,
+    connect,
+    partitions,
+    partitions_glob,
+    register_forgotten,
+    sql_str,
+    write_partition,
+)
 from rewatch.settings import Settings
 
-REGISTRY = "forgotten/households.parquet"
 SCRUBBED = "(forgotten household)"
-# Raw tables whose rows carry a household_id column.
-HOUSEHOLD_TABLES = ("playback_events", "viewing_activity", "households", "profiles")
 
 
 @dataclass
@@ -43,52 +47,33 @@ def stored_household_id(household_id: str) -> str:
     return pseudo("household", household_id) if pseudo else household_id
 
 
-def forgotten_digests(raw_dir: Path) -> list[str]:
-    """SHA-256 digests of the stored ids of every forgotten household."""
-    registry = raw_dir / REGISTRY
-    if not registry.exists():
-        return []
-    con = connect(raw_dir)
-    try:
-        return [r[0] for r in con.execute(f"select digest from read_parquet({sql_str(registry)})").fetchall()]
-    finally:
-        con.close()
-
-
-def _digest(stored_id: str) -> str:
-    return hashlib.sha256(stored_id.encode()).hexdigest()
-
-
 def forget_household(settings: Settings, household_id: str) -> ForgetResult:
     """Remove a household from raw and quarantine, register it, scrub reports (no rebuild)."""
     stored = stored_household_id(household_id)
     result = ForgetResult(household_id=household_id, stored_id=stored)
     raw_dir = settings.raw_dir
+    # Register first: if this is interrupted, re-running it finishes the job, and a night
+    # loaded meanwhile already leaves the household out.
+    register_forgotten(raw_dir, stored)
     con = connect(raw_dir)
     try:
-        # Register first: if this is interrupted, re-running it finishes the job, and a night
-        # loaded meanwhile already leaves the household out.
-        digests = sorted({*forgotten_digests(raw_dir), _digest(stored)})
-        con.execute("create temp table registry as select unnest(?::varchar[]) as digest", [digests])
-        _write_partition(con, "select digest from registry order by digest", raw_dir / REGISTRY)
-
         # The profiles of the household, so quarantined rows naming only a profile go too.
         profile_ids = set()
-        if list((raw_dir / "profiles").glob("*/data.parquet")):
-            profiles = sql_str(raw_dir / "profiles" / "*" / "data.parquet")
+        if partitions(raw_dir, "profiles"):
+            profiles = sql_str(partitions_glob(raw_dir, "profiles"))
             profile_ids = {
                 r[0]
                 for r in con.execute(
                     f"select distinct profile_id from read_parquet({profiles}) where household_id = ?", [stored]
                 ).fetchall()
             }
-        # The current partitions and the accepted deliveries kept beside them (load.accept_night).
+        # The current partitions and the accepted deliveries kept beside them (rawzone.accept_night).
         for table in HOUSEHOLD_TABLES:
             for path in _partitions(raw_dir, table):
                 source = f"read_parquet({sql_str(path)})"
                 count = con.execute(f"select count(*) from {source} where household_id = ?", [stored]).fetchone()[0]
                 if count:
-                    _write_partition(
+                    write_partition(
                         con, f"select * from {source} where household_id is distinct from $1", path, [stored]
                     )
                     result.rows_removed[table] = result.rows_removed.get(table, 0) + count
@@ -107,7 +92,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
             params = [pattern, identifiers]
             count = con.execute(f"select count(*) from {source} where {match}", params).fetchone()[0]
             if count:
-                _write_partition(con, f"select * from {source} where not {match}", path, params)
+                write_partition(con, f"select * from {source} where not {match}", path, params)
                 result.rows_removed["quarantine"] = result.rows_removed.get("quarantine", 0) + count
     finally:
         con.close()
@@ -117,7 +102,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
 
 def _partitions(raw_dir: Path, table: str) -> list[Path]:
     """Every partition of a raw table: each night's current one and its accepted delivery."""
-    return sorted([*(raw_dir / table).glob("*/data.parquet"), *(raw_dir / ACCEPTED_DIR / table).glob("*/data.parquet")])
+    return sorted([*partitions(raw_dir, table), *partitions(raw_dir, table, accepted=True)])
 
 
 def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:

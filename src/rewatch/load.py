@@ -1,11 +1,8 @@
 """Load one night's export into the raw zone, exactly once.
 
-The raw zone (`$REWATCH_WAREHOUSE_DIR/raw/`) holds one Parquet partition per table and night:
-
-    raw/<table>/export_date=<D>/data.parquet      playback_events, viewing_activity, titles,
-                                                  households, profiles
-    raw/quarantine/export_date=<D>/data.parquet   rows that break the contract, with file, line, reason
-    raw/ledger/export_date=<D>/data.parquet       the night's files by sha256, with row counts
+Each night's files become one partition per raw table, plus its quarantine (rows that break
+the contract, with file, line, reason) and its ledger (the night's files by sha256, with row
+counts); `rewatch.rawzone` knows where they live.
 
 Every partition is written to a temporary file and moved into place with `os.replace`, the
 ledger last: a night is loaded when its ledger partition exists and matches its manifest.
@@ -21,9 +18,6 @@ import csv
 import dataclasses
 import datetime as dt
 import gzip
-import os
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +38,17 @@ from rewatch.contract import (
     verify_files,
 )
 from rewatch.privacy import Pseudonymizer, from_environment
-
-RAW_TABLES = ("playback_events", "viewing_activity", "titles", "households", "profiles", "quarantine", "ledger")
+from rewatch.rawzone import (
+    HOUSEHOLD_TABLES,
+    connect,
+    forgotten_digests,
+    partition_path,
+    partitions,
+    partitions_glob,
+    remove_stale_temporaries,
+    sql_str,
+    write_partition,
+)
 
 # The viewing-activity feed's raw partition: one row per session, parsed by rewatch.netflix.
 ACTIVITY_SCHEMA = (
@@ -182,35 +185,6 @@ class LoadResult:
             "quarantined_by_reason": dict(self.quarantined_by_reason),
             "files_skipped_as_redelivered": list(self.files_skipped_as_redelivered),
         }
-
-
-def partition_path(raw_dir: Path, table: str, night: dt.date) -> Path:
-    return raw_dir / table / f"export_date={night.isoformat()}" / "data.parquet"
-
-
-def connect(*allowed: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session with settings pinned, whatever the machine's.
-
-    Hardened: it can read and write files only under the `allowed` folders (the exports and
-    the raw zone), install or load no extension, attach no database; then the configuration
-    is locked, so no statement can undo it. A file name that escapes its night's folder is
-    refused by the manifest check first; this is the second wall.
-    """
-    con = duckdb.connect(":memory:")
-    con.execute("set TimeZone = 'UTC'")
-    if memory_limit:
-        con.execute("set memory_limit = ?", [memory_limit])
-    con.execute("set allowed_directories = ?", [[f"{Path(folder).resolve()}/" for folder in allowed]])
-    con.execute("set enable_external_access = false")
-    con.execute("set autoinstall_known_extensions = false")
-    con.execute("set autoload_known_extensions = false")
-    con.execute("set lock_configuration = true")
-    return con
-
-
-def sql_str(value: str) -> str:
-    """Quote a value for the few places DuckDB takes no parameter (table function paths)."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _read_header(path: Path) -> list[str]:
@@ -370,34 +344,19 @@ def _read_records(
         )
 
 
-def _write_partition(con: duckdb.DuckDBPyConnection, query: str, target: Path, params: list | None = None) -> int:
-    """Write a query's rows to a Parquet partition atomically; returns the row count."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        con.execute(f"copy ({query}) to {sql_str(str(tmp))} (format parquet, compression zstd)", params or [])
-        faults.point(f"load:partition:{target.parent.parent.name}")
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return con.execute(f"select count(*) from read_parquet({sql_str(str(target))})").fetchone()[0]
-
-
 def _rule_case(rules: tuple[tuple[str, str], ...]) -> str:
     whens = "\n".join(f"when {condition} then '{reason}'" for reason, condition in rules)
     return f"case {whens} end"
 
 
 def _ledger_rows(raw_dir: Path) -> list[tuple]:
-    ledger_glob = raw_dir / "ledger" / "*" / "data.parquet"
-    if not list((raw_dir / "ledger").glob("*/data.parquet")):
+    if not partitions(raw_dir, "ledger"):
         return []
     con = connect(raw_dir)
     try:
         return con.execute(
             "select export_date, path, sha256, status, pseudonym_key_id "
-            f"from read_parquet({sql_str(str(ledger_glob))}, union_by_name = true)"
+            f"from read_parquet({sql_str(partitions_glob(raw_dir, 'ledger'))}, union_by_name = true)"
         ).fetchall()
     finally:
         con.close()
@@ -447,16 +406,16 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
         reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
         result.quarantined_by_reason = {r: n for r, n in reasons}
         result.rows_quarantined = sum(result.quarantined_by_reason.values())
-        _write_partition(
+        write_partition(
             con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night)
         )
         for table in ("playback_events", "viewing_activity", *SNAPSHOT_TABLES):
-            _write_partition(
+            write_partition(
                 con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
             )
         # The ledger goes last: its presence is what says the night is loaded.
         faults.point("load:before_ledger")
-        _write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
+        write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
     finally:
         con.close()
     return result
@@ -474,8 +433,6 @@ WITHHELD = "(withheld: pseudonymisation is on; the line is in the export file)"
 
 def _drop_forgotten(con, raw_dir: Path) -> int:
     """Rows of households erased with `rewatch forget` never enter the raw zone again."""
-    from rewatch.forget import HOUSEHOLD_TABLES, forgotten_digests
-
     digests = forgotten_digests(raw_dir)
     if not digests:
         return 0
@@ -675,7 +632,7 @@ def _ensure_activity_partition(raw_dir: Path, night: dt.date) -> None:
     con = connect(raw_dir)
     try:
         _create_activity_table(con)
-        _write_partition(con, "select * from night_viewing_activity", target)
+        write_partition(con, "select * from night_viewing_activity", target)
     finally:
         con.close()
 
@@ -752,8 +709,8 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     result = LoadResult(night=night, status="already_loaded")
     con = connect(raw_dir)
     try:
-        ledger = sql_str(str(partition_path(raw_dir, "ledger", night)))
-        quarantine = sql_str(str(partition_path(raw_dir, "quarantine", night)))
+        ledger = sql_str(partition_path(raw_dir, "ledger", night))
+        quarantine = sql_str(partition_path(raw_dir, "quarantine", night))
         result.events_loaded, result.activity_sessions_loaded = con.execute(
             "select coalesce(sum(rows_loaded) filter (where path like 'playback_events%'), 0), "
             "coalesce(sum(rows_loaded) filter (where path like 'viewing_activity%'), 0) "
@@ -771,81 +728,3 @@ def _summarise_loaded(raw_dir: Path, night: dt.date) -> LoadResult:
     finally:
         con.close()
     return result
-
-
-# The last delivery of each night that passed its audit: hard links to its partitions (no bytes
-# copied), made when the night is published. A later delivery of the night that is refused (by
-# the audit or a failed build) is replaced by it again, so no later build, incremental or
-# rebuild, ever reads refused data.
-ACCEPTED_DIR = "_accepted"
-
-
-def accepted_path(raw_dir: Path, table: str, night: dt.date) -> Path:
-    return raw_dir / ACCEPTED_DIR / table / f"export_date={night.isoformat()}" / "data.parquet"
-
-
-def _link(source: Path, target: Path) -> None:
-    """`target` becomes another name of `source`'s file, atomically."""
-    if target.exists() and target.samefile(source):
-        return  # already: rename(2) of two links to one file would do nothing and leave the temporary
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-    os.link(source, tmp)
-    os.replace(tmp, target)
-    tmp.unlink(missing_ok=True)
-
-
-def _mirror(raw_dir: Path, night: dt.date, to_accepted: bool) -> None:
-    """Make one side of the night's partitions the same files as the other (ledger last)."""
-    for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
-        current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
-        source, target = (current, accepted) if to_accepted else (accepted, current)
-        if source.exists():
-            _link(source, target)
-        else:
-            target.unlink(missing_ok=True)
-
-
-def accept_night(raw_dir: Path, night: dt.date) -> None:
-    """Keep the night's partitions, as loaded now, as its accepted delivery (ledger last)."""
-    _mirror(raw_dir, night, to_accepted=True)
-
-
-def restore_accepted(raw_dir: Path, night: dt.date) -> bool:
-    """Put the night's accepted delivery back in place of a refused one.
-
-    The ledger goes first and comes back last, so a kill in between leaves the night "not
-    loaded" (its next run loads the export again). False when the night was never accepted:
-    its refused delivery stays loaded, and nothing reads it (the night is not published).
-    """
-    if not accepted_path(raw_dir, "ledger", night).exists():
-        return False
-    partition_path(raw_dir, "ledger", night).unlink(missing_ok=True)
-    _mirror(raw_dir, night, to_accepted=False)
-    return True
-
-
-def remove_stale_temporaries(raw_dir: Path, night: dt.date) -> list[Path]:
-    """Partitions half-written by a run that was killed (`.data.parquet.<id>.tmp`).
-
-    Only one writer runs at a time (the warehouse's writer lock), so a temporary file found
-    when a load starts belongs to a run that died; the partition it was to replace is intact.
-    """
-    removed = []
-    folders = [
-        *raw_dir.glob(f"*/export_date={night.isoformat()}"),
-        *raw_dir.glob(f"{ACCEPTED_DIR}/*/export_date={night.isoformat()}"),
-    ]
-    for folder in folders:
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
-
-
-def remove_night(raw_dir: Path, night: dt.date) -> None:
-    """Drop a night from the raw zone (ledger first, so a crash leaves it 'not loaded')."""
-    for table in ("ledger", *[t for t in RAW_TABLES if t != "ledger"]):
-        folder = partition_path(raw_dir, table, night).parent
-        if folder.exists():
-            shutil.rmtree(folder)

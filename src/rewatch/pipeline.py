@@ -53,7 +53,7 @@ def load(night: dt.date, settings: Settings | None = None) -> dict:
 
 def build(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.build import build_night
-    from rewatch.load import restore_accepted
+    from rewatch.rawzone import restore_accepted
     from rewatch.report import update_report
 
     settings = settings or get_settings()
@@ -83,7 +83,7 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import candidate_path, discard_candidate
-    from rewatch.load import restore_accepted
+    from rewatch.rawzone import restore_accepted
     from rewatch.report import report_dir, update_report
 
     settings = settings or get_settings()
@@ -116,7 +116,7 @@ def publish(
     """Move the audited file into place and complete the night's report."""
     from rewatch.build import UNCHECKED
     from rewatch.build import publish as publish_file
-    from rewatch.load import accept_night
+    from rewatch.rawzone import accept_night
     from rewatch.report import update_report, warehouse_counts
 
     settings = settings or get_settings()
@@ -151,7 +151,7 @@ def rebuild(settings: Settings | None = None) -> dict:
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import rebuild as rebuild_warehouse
-    from rewatch.load import accept_night
+    from rewatch.rawzone import accept_night
     from rewatch.report import report_dir, start_report, update_report
 
     settings = settings or get_settings()

@@ -78,7 +78,7 @@ def activity_devices(settings: Settings, night: dt.date) -> dict | None:
     session counts; None when the night has no viewing-activity session. Read from the raw
     partition the load wrote; a partition that cannot be read is reported, not raised (the
     report must not fail the night)."""
-    from rewatch.load import connect, partition_path, sql_str
+    from rewatch.rawzone import connect, partition_path, sql_str
 
     path = partition_path(settings.raw_dir, "viewing_activity", night)
     if not path.is_file():

@@ -16,7 +16,7 @@ import pytest
 
 from rewatch import pipeline
 from rewatch.contract import MANIFEST_NAME, ExportError, write_manifest
-from rewatch.load import partition_path, remove_night
+from rewatch.rawzone import partition_path, remove_night
 from rewatch.settings import get_settings
 from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, write_night
 

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from rewatch.cli import app
 from rewatch.contract import ExportError, parse_date, read_manifest
 from rewatch.forget import forget_household
-from rewatch.load import load_night, partition_path
+from rewatch.load import load_night
 from rewatch.pipeline import night_of
+from rewatch.rawzone import partition_path
 from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, write_night
 
 PAYLOADS = [

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from rewatch.contract import ExportError
-from rewatch.load import load_night, partition_path
+from rewatch.load import load_night
+from rewatch.rawzone import partition_path
 from tests.helpers import event, write_night
 
 NIGHT = dt.date(2026, 3, 2)
@@ -195,7 +196,7 @@ def test_a_file_the_reader_cannot_parse_fails_the_night_naming_it(workdir, fmt):
 
 
 def test_accepting_a_night_twice_leaves_one_link_and_nothing_else(workdir):
-    from rewatch.load import RAW_TABLES, accept_night, accepted_path, restore_accepted
+    from rewatch.rawzone import RAW_TABLES, accept_night, accepted_path, restore_accepted
 
     night = dt.date(2026, 3, 2)
     write_night(workdir.exports_dir, night, [event("e1", "play")])

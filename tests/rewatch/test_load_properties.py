@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rewatch.contract import MANIFEST_NAME, ExportError, write_manifest
-from rewatch.load import load_night, partition_path
+from rewatch.load import load_night
+from rewatch.rawzone import partition_path
 from tests.helpers import event, write_night
 
 NIGHT = dt.date(2026, 3, 3)

@@ -24,8 +24,9 @@ from rewatch import pipeline
 from rewatch.build import rebuild
 from rewatch.cli import app
 from rewatch.compare import diff_warehouses
-from rewatch.load import load_night, partition_path
+from rewatch.load import load_night
 from rewatch.netflix import COLUMNS, import_download
+from rewatch.rawzone import partition_path
 from rewatch.settings import get_settings
 from tests.helpers import write_night
 from tests.rewatch.test_netflix import FIXTURES, NAMES, SHARED, independent_totals
