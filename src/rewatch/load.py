@@ -2,7 +2,9 @@
 
 Each night's files become one partition per raw table, plus its quarantine (rows that break
 the contract, with file, line, reason) and its ledger (the night's files by sha256, with row
-counts); `rewatch.rawzone` knows where they live.
+counts); `rewatch.rawzone` knows where they live. The files are read by `rewatch.readers`;
+this module holds the loading rules: what a row must hold to be loaded, the pseudonymisation
+of who watched, the forgotten households left out, and the ledger.
 
 Every partition is written to a temporary file and moved into place with `os.replace`, the
 ledger last: a night is loaded when its ledger partition exists and matches its manifest.
@@ -14,14 +16,11 @@ the order in which nights are loaded.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from rewatch import faults
@@ -32,7 +31,6 @@ from rewatch.contract import (
     ExportError,
     Manifest,
     ManifestFile,
-    file_format,
     night_dir,
     read_manifest,
     verify_files,
@@ -49,6 +47,7 @@ from rewatch.rawzone import (
     sql_str,
     write_partition,
 )
+from rewatch.readers import StagedFile, read_activity_file, stage_file
 
 # The viewing-activity feed's raw partition: one row per session, parsed by rewatch.netflix.
 ACTIVITY_SCHEMA = (
@@ -187,163 +186,6 @@ class LoadResult:
         }
 
 
-def _read_header(path: Path) -> list[str]:
-    """The first line's column names (a UTF-8 BOM is dropped).
-
-    Only the header line is decoded here: a byte that is not UTF-8 in a data row is the CSV
-    reader's to quarantine with its line, wherever the row is in the file (decoding a whole
-    first block here once made the same byte a crash in row 2 and a quarantined row in row 350).
-    A header that is not UTF-8 refuses the file.
-    """
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        first = handle.readline()
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExportError(
-            f"{path}: the header line is not UTF-8 (byte {first[exc.start : exc.start + 1]!r} at position "
-            f"{exc.start}); the export contract requires UTF-8 text: ask the exporter to re-deliver it"
-        ) from None
-    try:
-        return next(csv.reader([text.rstrip("\r\n")]), []) if text else []
-    except csv.Error as exc:
-        raise ExportError(
-            f"{path}: the header line is not valid CSV ({exc}); ask the exporter to re-deliver it"
-        ) from None
-
-
-def _check_columns(path: Path, found: list[str], expected: tuple[str, ...], where: str = "header") -> None:
-    """Refuse a file whose columns (CSV header, Parquet schema, an NDJSON record's keys) are not
-    exactly the contract's: a renamed, missing or extra column is named, never read as NULL."""
-    found_clean = [c.strip() for c in found]
-    if found_clean == list(expected):
-        return
-    missing = [c for c in expected if c not in found_clean]
-    extra = [c for c in found_clean if c not in expected]
-    detail = []
-    if missing:
-        detail.append(f"missing {', '.join(missing)}")
-    if extra:
-        detail.append(f"unexpected {', '.join(extra)}")
-    if not detail:
-        detail.append("columns out of order")
-    raise ExportError(
-        f"{path}: {where} does not match the export contract ({'; '.join(detail)}). "
-        f"Expected columns: {', '.join(expected)}"
-    )
-
-
-def _check_ndjson_keys(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...]) -> None:
-    """Every NDJSON record must have exactly the contract's keys (in any order), like a CSV header."""
-    shapes = con.execute(
-        f"""
-        select keys, min(record) as first_record
-        from (
-            select json_keys(json) as keys, row_number() over () as record
-            from read_json_objects({sql_str(str(path))}, format = 'newline_delimited')
-        )
-        group by keys
-        order by first_record
-        """
-    ).fetchall()
-    for keys, record in shapes:
-        ordered = [c for c in columns if c in keys] + [k for k in keys if k not in columns]
-        _check_columns(path, ordered, columns, where=f"record {record}")
-
-
-def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], relation: str) -> int:
-    """Read one delivered file into temp table `relation` (all columns text, plus `_line`).
-
-    The schema is pinned (no type or dialect sniffing) so a file cut short or with a shifted
-    column can never be read as something else. Malformed records go to `<relation>_rejects`.
-    Returns the number of rejected records.
-    """
-    fmt = file_format(path.name)
-    try:
-        _read_records(con, path, fmt, columns, relation)
-    except duckdb.Error as exc:
-        # One translation for every reader: the file, DuckDB's first line, and what to do.
-        label = {"csv": "CSV", "parquet": "Parquet", "ndjson": "NDJSON"}[fmt]
-        raise ExportError(
-            f"{path}: unreadable {label} ({str(exc).splitlines()[0]}); ask the exporter to re-deliver it"
-        ) from None
-    return con.execute(f"select count(*) from {relation}_rejects").fetchone()[0]
-
-
-def _read_records(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, columns: tuple[str, ...], relation: str
-) -> None:
-    """The reader for one format; malformed CSV records go to `<relation>_rejects`."""
-    cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in columns)
-    select_cols = ", ".join(f'"{c}"' for c in columns)
-    con.execute(f"create or replace temp table {relation}_rejects (line bigint, reason varchar, record varchar)")
-    if fmt == "csv":
-        header = _read_header(path)
-        if not header:
-            raise ExportError(f"{path}: empty file (not even a header); expected columns: {', '.join(columns)}")
-        _check_columns(path, header, columns)
-        # DuckDB appends to an existing rejects table: start each file with none.
-        con.execute(f"drop table if exists {relation}_rej_raw")
-        con.execute(f"drop table if exists {relation}_rej_scan")
-        con.execute(
-            f"""
-            create or replace temp table {relation} as
-            select row_number() over () + 1 as _line, {select_cols}
-            from read_csv({sql_str(str(path))}, columns = {{{cols}}}, header = true, auto_detect = false,
-                          delim = ',', quote = '"', escape = '"',
-                          ignore_errors = true, store_rejects = true, strict_mode = true,
-                          rejects_table = '{relation}_rej_raw', rejects_scan = '{relation}_rej_scan',
-                          parallel = false)
-            """
-        )
-        con.execute(
-            f"""
-            insert into {relation}_rejects
-            select line,
-                   'malformed_csv_record: ' || string_agg(distinct lower(cast(error_type as varchar)), ', '),
-                   any_value(csv_line)
-            from {relation}_rej_raw
-            group by line
-            """
-        )
-        # Valid rows were numbered as if no record had been rejected; shift each by the number
-        # of rejected records before it, so `_line` is the line in the file (header = line 1).
-        con.execute(
-            f"""
-            create or replace temp table {relation} as
-            with rejected as (
-                select line - row_number() over (order by line) - 1 as valid_rows_before,
-                       row_number() over (order by line) as rejected_so_far
-                from {relation}_rejects
-            )
-            select staged._line + coalesce(rejected.rejected_so_far, 0) as _line, staged.* exclude (_line)
-            from {relation} as staged
-            asof left join rejected on staged._line - 1 > rejected.valid_rows_before
-            """
-        )
-    elif fmt == "parquet":
-        described = con.execute(
-            f"select name from parquet_schema({sql_str(str(path))}) where num_children is null"
-        ).fetchall()
-        _check_columns(path, [r[0] for r in described], columns)
-        casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
-        con.execute(
-            f"create or replace temp table {relation} as "
-            f"select row_number() over () as _line, {casts} from read_parquet({sql_str(str(path))})"
-        )
-    else:  # ndjson
-        _check_ndjson_keys(con, path, columns)
-        con.execute(
-            f"""
-            create or replace temp table {relation} as
-            select row_number() over () as _line, {select_cols}
-            from read_json({sql_str(str(path))}, columns = {{{cols}}}, format = 'newline_delimited',
-                           ignore_errors = false)
-            """
-        )
-
-
 def _rule_case(rules: tuple[tuple[str, str], ...]) -> str:
     whens = "\n".join(f"when {condition} then '{reason}'" for reason, condition in rules)
     return f"case {whens} end"
@@ -462,12 +304,13 @@ def _check_pseudonym_key(ledger: list[tuple], pseudo: Pseudonymizer | None, nigh
         )
 
 
-def _pseudonymize_relation(con, relation: str, identifiers: dict[str, str], pseudo: Pseudonymizer) -> None:
+def _pseudonymize_staged(con, staged: StagedFile, identifiers: dict[str, str], pseudo: Pseudonymizer) -> None:
     """Replace each identifier column's non-empty values by their keyed hash, in place.
 
     The keys are the distinct values (thousands, not the millions of rows): hashed in
     Python, joined back in DuckDB. Malformed records keep no copy of the line.
     """
+    relation = staged.records
     for column, kind in identifiers.items():
         values = [
             row[0]
@@ -483,7 +326,7 @@ def _pseudonymize_relation(con, relation: str, identifiers: dict[str, str], pseu
             f'where trim({relation}."{column}") = pseudonyms.value'
         )
         con.unregister("pseudonyms")
-    con.execute(f"update {relation}_rejects set record = ?", [WITHHELD])
+    con.execute(f"update {staged.rejects} set record = ?", [WITHHELD])
 
 
 def _load_events(
@@ -500,13 +343,13 @@ def _load_events(
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
-        rejected = _stage_file(con, path, EVENT_COLUMNS, "staged")
+        staged = stage_file(con, path, EVENT_COLUMNS, "staged")
         if pseudo:
-            _pseudonymize_relation(con, "staged", IDENTIFIERS["playback_events"], pseudo)
+            _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
         con.execute(
             f"""
             create or replace temp table checked as
-            select *, {case} as _reason from staged
+            select *, {case} as _reason from {staged.records}
             """
         )
         con.execute(
@@ -521,10 +364,11 @@ def _load_events(
             """,
             [night, entry.path],
         )
-        _quarantine_from(con, night, entry.path, EVENT_COLUMNS)
-        _reconcile(con, path, entry, rejected)
+        _quarantine_from(con, night, entry.path, EVENT_COLUMNS, "checked", staged)
+        _reconcile_counts(path, entry, staged.read, staged.rejected)
         loaded = con.execute("select count(*) from checked where _reason is null").fetchone()[0]
-        quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0] + rejected
+        quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0]
+        quarantined += staged.rejected
         result.events_loaded += loaded
         _ledger(con, night, entry, loaded, quarantined, "loaded", None)
 
@@ -533,18 +377,13 @@ def _load_activity(
     con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None = None
 ) -> None:
     """The viewing-activity feed: parsed row by row (rewatch.netflix), rejects quarantined."""
-    from rewatch.netflix import EXPORT_COLUMNS, ViewingActivityError, read_viewing_activity
-
     night = manifest.export_date
     _create_activity_table(con)
     for entry in manifest.activity_files:
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
-        try:
-            rows, rejected = read_viewing_activity(path, EXPORT_COLUMNS)
-        except ViewingActivityError as exc:
-            raise ExportError(f"{exc}; ask the exporter to re-deliver it") from None
+        rows, rejected = read_activity_file(path)
         _reconcile_counts(path, entry, len(rows) + len(rejected), len(rejected))
         if pseudo:
             rows = [
@@ -637,17 +476,17 @@ def _ensure_activity_partition(raw_dir: Path, night: dt.date) -> None:
         con.close()
 
 
-def _quarantine_from(con, night: dt.date, file: str, columns: tuple[str, ...]) -> None:
+def _quarantine_from(
+    con, night: dt.date, file: str, columns: tuple[str, ...], checked: str, staged: StagedFile
+) -> None:
+    """Quarantine a file's rows that broke a rule (`checked._reason`, as JSON records) and its
+    malformed records (as delivered)."""
     record = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in columns) + "))::varchar"
     con.execute(
-        f"insert into quarantine select ?, ?, _line, _reason, {record} from checked where _reason is not null",
+        f"insert into quarantine select ?, ?, _line, _reason, {record} from {checked} where _reason is not null",
         [night, file],
     )
-    con.execute("insert into quarantine select ?, ?, line, reason, record from staged_rejects", [night, file])
-
-
-def _reconcile(con, path: Path, entry: ManifestFile, rejected: int) -> None:
-    _reconcile_counts(path, entry, con.execute("select count(*) from staged").fetchone()[0] + rejected, rejected)
+    con.execute(f"insert into quarantine select ?, ?, line, reason, record from {staged.rejects}", [night, file])
 
 
 def _reconcile_counts(path: Path, entry: ManifestFile, read: int, rejected: int) -> None:
@@ -674,11 +513,12 @@ def _load_snapshot(
     entry = manifest.snapshot_file(table)
     path = manifest.resolve(entry)
     night = manifest.export_date
-    rejected = _stage_file(con, path, columns, "staged")
+    staged = stage_file(con, path, columns, "staged")
     if pseudo:
-        _pseudonymize_relation(con, "staged", IDENTIFIERS[table], pseudo)
+        _pseudonymize_staged(con, staged, IDENTIFIERS[table], pseudo)
     con.execute(
-        f"create or replace temp table checked as select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from staged"
+        f"create or replace temp table checked as "
+        f"select *, {_rule_case(SNAPSHOT_RULES[table])} as _reason from {staged.records}"
     )
     # A snapshot lists each key once: the first row of a key (by line) is the night's; any later
     # row with the same key is quarantined, so no two tables can keep different copies.
@@ -698,10 +538,11 @@ def _load_snapshot(
         f"select cast(? as date) as export_date, cast(? as varchar) as _file, _line, {typed} from checked where _reason is null",
         [night, entry.path],
     )
-    _quarantine_from(con, night, entry.path, columns)
-    _reconcile(con, path, entry, rejected)
+    _quarantine_from(con, night, entry.path, columns, "checked", staged)
+    _reconcile_counts(path, entry, staged.read, staged.rejected)
     loaded = con.execute(f"select count(*) from night_{table}").fetchone()[0]
-    quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0] + rejected
+    quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0]
+    quarantined += staged.rejected
     _ledger(con, night, entry, loaded, quarantined, "loaded", None)
 
 
