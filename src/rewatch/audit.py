@@ -45,14 +45,22 @@ class Scope:
     candidate: Path
     settings: Settings
 
+    @property
+    def raw_night(self) -> dt.date:
+        """The night a raw-stage asset reads; a rebuild has none (it audits the output stage only)."""
+        if self.night is None:
+            raise ValueError(
+                "a raw-stage asset reads one night's raw partitions, and a rebuild audits no night: "
+                "run the rebuild's audit with the output stage only"
+            )
+        return self.night
+
     def raw_partition(self, table: str) -> str:
-        assert self.night is not None
-        return sql_str(partition_path(self.settings.raw_dir, table, self.night))
+        return sql_str(partition_path(self.settings.raw_dir, table, self.raw_night))
 
     @property
     def night_sql(self) -> str:
-        assert self.night is not None
-        return f"date '{self.night.isoformat()}'"
+        return f"date '{self.raw_night.isoformat()}'"
 
 
 # --- The batches the suites validate --------------------------------------------------------
@@ -81,7 +89,7 @@ def _raw_playback_events_schema(scope: Scope) -> str:
 
 
 def _raw_night_files(scope: Scope) -> str:
-    manifest = sql_str(night_dir(scope.settings.exports_dir, scope.night) / MANIFEST_NAME)
+    manifest = sql_str(night_dir(scope.settings.exports_dir, scope.raw_night) / MANIFEST_NAME)
     return f"""
         with manifest as (
             select unnest(files, recursive := true)

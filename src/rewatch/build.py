@@ -200,7 +200,10 @@ def publish(
     """
     candidate = candidate_path(settings, night)
     if not candidate.exists():
-        raise FileNotFoundError(f"{candidate}: no built warehouse to publish for night {night}; run the build first")
+        raise BuildError(
+            f"{candidate}: no built warehouse to publish for {night or 'the rebuild'} (its build failed or was "
+            "discarded); run the build again before publishing. The published warehouse is unchanged."
+        )
     if base is not UNCHECKED and published_fingerprint(settings) != base:
         discard_candidate(settings, night)
         raise PublishConflictError(

@@ -82,7 +82,7 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
     """
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
-    from rewatch.build import candidate_path, discard_candidate
+    from rewatch.build import BuildError, candidate_path, discard_candidate
     from rewatch.rawzone import restore_accepted
     from rewatch.report import report_dir, update_report
 
@@ -90,7 +90,10 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
     with _writing(settings, f"audit of night {night}"):
         candidate = candidate_path(settings, night)
         if not candidate.exists():
-            raise FileNotFoundError(f"{candidate}: no built warehouse to audit for night {night}; run the build first")
+            raise BuildError(
+                f"{candidate}: no built warehouse to audit for night {night} (its build failed or was discarded); "
+                "run the night's build again (clear its build task, or re-run the night)"
+            )
         result = run_audit(settings, night, candidate, report_dir(settings, night) / "data_docs")
         summary = result.as_dict()
         update_report(settings, night, audit=summary)
@@ -114,6 +117,7 @@ def publish(
     settings: Settings | None = None,
 ) -> dict:
     """Move the audited file into place and complete the night's report."""
+    from rewatch.audit import AuditError
     from rewatch.build import UNCHECKED
     from rewatch.build import publish as publish_file
     from rewatch.rawzone import accept_night
@@ -121,7 +125,10 @@ def publish(
 
     settings = settings or get_settings()
     if audit_summary.get("decision") not in ("publish", "publish_with_warnings"):
-        raise RuntimeError(f"night {night}: the audit did not pass ({audit_summary.get('decision')}); not publishing")
+        raise AuditError(
+            f"night {night}: the audit did not pass ({audit_summary.get('decision')}); not publishing. "
+            "Fix the export and re-run the night."
+        )
     summary = {
         "night": night.isoformat(),
         "load": load_summary,
