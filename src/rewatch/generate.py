@@ -196,8 +196,56 @@ def _simulate_chunk(
     start: dt.date,
     nights: int,
 ) -> dict[str, object]:
-    """Simulate one chunk of households. Returns dimension frames, events and ground truth."""
-    # -- households, profiles, devices ---------------------------------------------------
+    """Simulate one chunk of households. Returns dimension frames, events and ground truth.
+
+    The steps run in the order of the module docstring and draw from `rng` in that order:
+    the draws are the simulation, so reordering two steps changes every byte generated.
+    """
+    people = _people(rng, first_household, households)
+    slots = _viewing_slots(rng, people, start, nights)
+    cycles = _watch_cycles(rng, catalog, people, slots)
+    sessions = _sessions(rng, people, slots, cycles)
+    ses_start = _queue_sessions(sessions)
+    events = _session_events(sessions, ses_start)
+    delivery = _delivery(rng, sessions, ses_start, events, start, nights)
+    truth = _ground_truth(
+        events.session[delivery.keep],
+        events.kind[delivery.keep],
+        events.ts[delivery.keep],
+        events.position[delivery.keep],
+        delivery.in_window,
+        sessions.profile,
+        sessions.title,
+        sessions.device,
+        sessions.household,
+        catalog,
+        people.hh_index,
+        people.prof_global,
+        people.dev_global,
+    )
+    table, night = _event_table(rng, catalog, people, sessions, events, delivery, first_household)
+    households_df, profiles_df = _dimension_frames(people)
+    return {"events": table, "night": night, "households": households_df, "profiles": profiles_df, **truth}
+
+
+@dataclass(frozen=True)
+class _People:
+    """A chunk's households (by position in the chunk), their profiles and their devices."""
+
+    hh_index: np.ndarray  # household -> its number across chunks
+    tz_index: np.ndarray  # household -> its zone in TIMEZONES
+    n_devices: np.ndarray  # household -> how many devices it has
+    dev_start: np.ndarray  # household -> its first device
+    prof_hh: np.ndarray  # profile -> its household
+    prof_rank: np.ndarray  # profile -> 0 for the household's first, 1.. for the others
+    prof_kids: np.ndarray  # profile -> a kids profile?
+    prof_global: np.ndarray  # profile -> its number across chunks
+    dev_type: np.ndarray  # device -> tv, mobile, ...
+    dev_global: np.ndarray  # device -> its number across chunks
+
+
+def _people(rng: np.random.Generator, first_household: int, households: int) -> _People:
+    """Step 1: households (time zones on several continents), 1-5 profiles (some kids), 1-4 devices."""
     hh_index = np.arange(first_household, first_household + households)
     tz_index = _choose_weighted(rng, TIMEZONE_WEIGHTS, households)
     n_profiles = rng.choice(np.arange(1, 6), households, p=[0.2, 0.3, 0.25, 0.15, 0.1])
@@ -209,16 +257,41 @@ def _simulate_chunk(
     dev_hh = np.repeat(np.arange(households), n_devices)
     dev_type = rng.choice(DEVICE_TYPES, len(dev_hh), p=[0.45, 0.25, 0.15, 0.1, 0.05])
     dev_global = np.arange(len(dev_hh)) + first_household * 4
-    dev_start = _group_starts(n_devices)
+    return _People(
+        hh_index=hh_index,
+        tz_index=tz_index,
+        n_devices=n_devices,
+        dev_start=_group_starts(n_devices),
+        prof_hh=prof_hh,
+        prof_rank=prof_rank,
+        prof_kids=prof_kids,
+        prof_global=prof_global,
+        dev_type=dev_type,
+        dev_global=dev_global,
+    )
 
-    # -- slots per profile and local day ------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Slots:
+    """Every profile's viewing slots, by profile and then time."""
+
+    utc: np.ndarray  # slot -> its start, UTC epoch seconds
+    per_profile: np.ndarray  # profile -> how many slots it has
+
+    def first_of(self, profile: np.ndarray) -> np.ndarray:
+        """The index in `utc` of each profile's first slot."""
+        return _group_starts(self.per_profile)[profile]
+
+
+def _viewing_slots(rng: np.random.Generator, people: _People, start: dt.date, nights: int) -> _Slots:
+    """Step 2: viewing slots per profile and local day (SLOTS), placed in the household's zone."""
     days = np.arange(-1, nights + 1)  # one day either side: sessions cross midnight and zones
     slot_kids = np.array([s[1] for s in SLOTS])
     slot_weekend = np.array([s[2] for s in SLOTS])
     slot_lo = np.array([s[3] for s in SLOTS])
     slot_hi = np.array([s[4] for s in SLOTS])
     slot_p = np.array([s[5] for s in SLOTS])
-    n_prof, n_days, n_slots = len(prof_hh), len(days), len(SLOTS)
+    n_prof, n_days, n_slots = len(people.prof_hh), len(days), len(SLOTS)
     p_idx = np.repeat(np.arange(n_prof), n_days * n_slots)
     d_idx = np.tile(np.repeat(days, n_slots), n_prof)
     s_idx = np.tile(np.arange(n_slots), n_prof * n_days)
@@ -227,20 +300,36 @@ def _simulate_chunk(
     is_weekend = weekday >= 5
     # Each profile has its own appetite; kids have a favourite film and watch it a lot.
     appetite = rng.gamma(2.0, 0.5, n_prof)
-    keep = (slot_kids[s_idx] == prof_kids[p_idx]) & (slot_weekend[s_idx] == is_weekend)
+    keep = (slot_kids[s_idx] == people.prof_kids[p_idx]) & (slot_weekend[s_idx] == is_weekend)
     keep &= rng.random(len(p_idx)) < np.minimum(slot_p[s_idx] * appetite[p_idx], 0.95)
     p_idx, d_idx, s_idx, local_day = p_idx[keep], d_idx[keep], s_idx[keep], local_day[keep]
     hours = slot_lo[s_idx] + rng.random(len(s_idx)) * (slot_hi[s_idx] - slot_lo[s_idx])
     local_start = local_day.astype("datetime64[s]") + (hours * 3600).astype("timedelta64[s]")
-    slot_utc = _local_to_utc(local_start, tz_index[prof_hh[p_idx]])
+    slot_utc = _local_to_utc(local_start, people.tz_index[people.prof_hh[p_idx]])
     order = np.lexsort((slot_utc, p_idx))
     p_idx, slot_utc = p_idx[order], slot_utc[order]
-    slots_per_profile = np.bincount(p_idx, minlength=n_prof)
+    return _Slots(utc=slot_utc, per_profile=np.bincount(p_idx, minlength=n_prof))
 
-    # -- watch cycles: enough per profile to fill its slots ---------------------------------------
-    cyc_prof = np.repeat(np.arange(n_prof), slots_per_profile)
+
+@dataclass(frozen=True)
+class _Cycles:
+    """Watch cycles: a title watched to a planned point, in one or more parts."""
+
+    profile: np.ndarray  # cycle -> its profile
+    title: np.ndarray  # cycle -> its title (catalog row)
+    content_end: np.ndarray  # cycle -> where the title's content ends (credits, or runtime)
+    runtime: np.ndarray  # cycle -> the title's runtime
+    target: np.ndarray  # cycle -> the position it is watched to
+    n_parts: np.ndarray  # cycle -> its sessions (the replay included)
+    replay: np.ndarray  # cycle -> followed by a scene replay?
+
+
+def _watch_cycles(rng: np.random.Generator, catalog: pd.DataFrame, people: _People, slots: _Slots) -> _Cycles:
+    """Step 3: enough watch cycles per profile to fill its slots; kids go back to a favourite film."""
+    n_prof = len(people.prof_hh)
+    cyc_prof = np.repeat(np.arange(n_prof), slots.per_profile)
     n_cyc = len(cyc_prof)
-    kids_c = prof_kids[cyc_prof]
+    kids_c = people.prof_kids[cyc_prof]
     titles_kids = catalog["is_kids_title"].to_numpy()
     popularity = catalog["popularity"].to_numpy()
     kid_titles = np.flatnonzero(titles_kids)
@@ -265,20 +354,57 @@ def _simulate_chunk(
     ).astype(np.int64)
     n_parts = np.where(sample, 1, rng.choice(np.array([1, 2, 3]), n_cyc, p=[0.6, 0.28, 0.12]))
     replay = complete & (rng.random(n_cyc) < 0.06)
-    n_parts = n_parts + replay
+    return _Cycles(
+        profile=cyc_prof,
+        title=title,
+        content_end=content_end,
+        runtime=runtime,
+        target=target,
+        n_parts=n_parts + replay,
+        replay=replay,
+    )
 
-    # -- parts -> sessions, assigned to consecutive slots of the profile --------------------------
-    part_cyc = np.repeat(np.arange(n_cyc), n_parts)
+
+@dataclass(frozen=True)
+class _Sessions:
+    """One session per part of a cycle, in a slot of its profile, with what happens in it."""
+
+    profile: np.ndarray  # session -> its profile
+    household: np.ndarray  # session -> its household
+    title: np.ndarray  # session -> its title (catalog row)
+    device: np.ndarray  # session -> its device
+    runtime: np.ndarray  # session -> the title's runtime
+    slot_utc: np.ndarray  # session -> the start of its slot
+    start_pos: np.ndarray  # session -> the position playback starts at
+    watch: np.ndarray  # session -> seconds of playback
+    has_pause: np.ndarray
+    pause_tau: np.ndarray  # seconds of playback before the pause (-1: none)
+    pause_len: np.ndarray
+    has_seek: np.ndarray
+    seek_tau: np.ndarray  # seconds of playback before the seek (-1: none)
+    seek_delta: np.ndarray  # how far the seek moves the position
+    has_stop: np.ndarray
+
+    @property
+    def wall(self) -> np.ndarray:
+        """Wall-clock seconds: playback and the pause."""
+        return self.watch + self.pause_len
+
+
+def _sessions(rng: np.random.Generator, people: _People, slots: _Slots, cycles: _Cycles) -> _Sessions:
+    """Step 4a: a cycle's parts become sessions in consecutive slots of its profile, often on
+    another device; each gets its stretch of the title, and maybe a pause, a seek and a stop."""
+    part_cyc = np.repeat(np.arange(len(cycles.profile)), cycles.n_parts)
     part_rank = _rank_in_group(part_cyc)
-    part_prof = cyc_prof[part_cyc]
+    part_prof = cycles.profile[part_cyc]
     part_seq = _rank_in_group(part_prof)  # nth part of this profile
-    keep = part_seq < slots_per_profile[part_prof]
+    keep = part_seq < slots.per_profile[part_prof]
     part_cyc, part_rank, part_prof, part_seq = part_cyc[keep], part_rank[keep], part_prof[keep], part_seq[keep]
     n_ses = len(part_cyc)
-    slot_start_index = _group_starts(slots_per_profile)
-    ses_slot_utc = slot_utc[slot_start_index[part_prof] + part_seq]
-    is_replay = replay[part_cyc] & (part_rank == n_parts[part_cyc] - 1)
-    watch_parts = n_parts[part_cyc] - replay[part_cyc]
+    ses_slot_utc = slots.utc[slots.first_of(part_prof) + part_seq]
+    n_parts, replay = cycles.n_parts[part_cyc], cycles.replay[part_cyc]
+    is_replay = replay & (part_rank == n_parts - 1)
+    watch_parts = n_parts - replay
     # Split points: part k of m covers [target*k/m, target*(k+1)/m], jittered.
     frac_lo = part_rank / watch_parts
     frac_hi = (part_rank + 1) / watch_parts
@@ -287,21 +413,20 @@ def _simulate_chunk(
     jitter_next = np.r_[jitter[1:], 0.0]
     last_part = part_rank == watch_parts - 1
     hi = np.where(last_part, 1.0, frac_hi + jitter_next)
-    tgt = target[part_cyc]
+    tgt = cycles.target[part_cyc]
     start_pos = (lo * tgt).astype(np.int64)
     end_pos = (hi * tgt).astype(np.int64)
     # A scene replay after the watch-through: back to a favourite scene, a few minutes.
-    ce = content_end[part_cyc]
+    ce = cycles.content_end[part_cyc]
     replay_start = (rng.uniform(0.2, 0.8, n_ses) * ce).astype(np.int64)
     start_pos = np.where(is_replay, replay_start, start_pos)
     end_pos = np.where(is_replay, replay_start + rng.integers(60, 400, n_ses), end_pos)
     watch = np.maximum(end_pos - start_pos, 5)
 
-    ses_title = title[part_cyc]
-    ses_hh = prof_hh[part_prof]
+    ses_hh = people.prof_hh[part_prof]
     # Continuations often move to another device of the household.
-    dev_choice = rng.integers(0, 1 << 30, n_ses) % n_devices[ses_hh]
-    ses_dev = dev_start[ses_hh] + dev_choice
+    dev_choice = rng.integers(0, 1 << 30, n_ses) % people.n_devices[ses_hh]
+    ses_dev = people.dev_start[ses_hh] + dev_choice
 
     has_pause = (watch > 300) & (rng.random(n_ses) < 0.3)
     pause_tau = np.where(has_pause, (rng.uniform(0.2, 0.8, n_ses) * watch).astype(np.int64), -1)
@@ -313,28 +438,63 @@ def _simulate_chunk(
         has_seek, np.where(rng.random(n_ses) < 0.6, rng.integers(30, 240, n_ses), -rng.integers(20, 120, n_ses)), 0
     )
     has_stop = rng.random(n_ses) < 0.88
-    wall = watch + pause_len
+    return _Sessions(
+        profile=part_prof,
+        household=ses_hh,
+        title=cycles.title[part_cyc],
+        device=ses_dev,
+        runtime=cycles.runtime[part_cyc],
+        slot_utc=ses_slot_utc,
+        start_pos=start_pos,
+        watch=watch,
+        has_pause=has_pause,
+        pause_tau=pause_tau,
+        pause_len=pause_len,
+        has_seek=has_seek,
+        seek_tau=seek_tau,
+        seek_delta=seek_delta,
+        has_stop=has_stop,
+    )
 
-    # -- queue a profile's sessions so they never overlap (Lindley recursion) ------------------
-    step = wall + MIN_GAP_SECONDS
-    prof_of = part_prof
+
+def _queue_sessions(sessions: _Sessions) -> np.ndarray:
+    """Step 4b: each session's start (UTC epoch seconds), queued so that a profile's sessions
+    never overlap and keep MIN_GAP_SECONDS between them (a Lindley recursion, vectorised)."""
+    n_ses = len(sessions.profile)
+    step = sessions.wall + MIN_GAP_SECONDS
+    prof_of = sessions.profile
     csum = np.cumsum(step)
     group_first = np.r_[True, prof_of[1:] != prof_of[:-1]]
     prev_csum = np.r_[0, csum[:-1]]
     base = np.maximum.accumulate(np.where(group_first, np.arange(n_ses), 0))
     before = prev_csum - prev_csum[base]  # sum of steps of earlier sessions in the group
-    key = ses_slot_utc - before
+    key = sessions.slot_utc - before
     # running max of key within group (groups are contiguous; offset by group id)
     gid = np.cumsum(group_first) - 1
     offset = gid.astype(np.int64) * (1 << 40)
     runmax = np.maximum.accumulate(key + offset) - offset
-    ses_start = runmax + before
+    return runmax + before
 
-    # -- events --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Events:
+    """Every session's events, by session and then time."""
+
+    session: np.ndarray  # event -> its session
+    kind: np.ndarray  # event -> its type (EV)
+    ts: np.ndarray  # event -> when, UTC epoch seconds
+    position: np.ndarray  # event -> the position in the title
+
+
+def _session_events(sessions: _Sessions, ses_start: np.ndarray) -> _Events:
+    """Step 5a: play, heartbeats every 60 s of playback, an optional pause/resume and seek,
+    and usually a stop; a pause shifts the later events' time, a seek their position."""
+    watch, has_pause, has_seek = sessions.watch, sessions.has_pause, sessions.has_seek
+    pause_tau, seek_tau = sessions.pause_tau, sessions.seek_tau
     n_hb = np.maximum((watch - 1) // HEARTBEAT_SECONDS, 0)
-    n_ev = 1 + n_hb + 2 * has_pause + has_seek + has_stop
+    n_ev = 1 + n_hb + 2 * has_pause + has_seek + sessions.has_stop
     total = int(n_ev.sum())
-    ev_ses = np.repeat(np.arange(n_ses), n_ev)
+    ev_ses = np.repeat(np.arange(len(watch)), n_ev)
     r = _rank_in_group(ev_ses)
     nh = n_hb[ev_ses]
     # Layout within a session before sorting: play, heartbeats..., pause, resume, seek, stop.
@@ -346,7 +506,7 @@ def _simulate_chunk(
     is_pause = (extra == 1) & hp
     is_resume = (extra == 2) & hp
     is_seek = (extra == 1 + 2 * hp) & hs
-    is_stop = (r == n_ev[ev_ses] - 1) & has_stop[ev_ses]
+    is_stop = (r == n_ev[ev_ses] - 1) & sessions.has_stop[ev_ses]
     kind[is_pause], kind[is_resume], kind[is_seek], kind[is_stop] = EV["pause"], EV["resume"], EV["seek"], EV["stop"]
     tau = np.where(is_pause | is_resume, pause_tau[ev_ses], tau)
     tau = np.where(is_seek, seek_tau[ev_ses], tau)
@@ -362,89 +522,112 @@ def _simulate_chunk(
     after_pause = (tau > pause_tau[ev_ses]) | ((tau == pause_tau[ev_ses]) & (kind != EV["pause"]))
     after_pause &= has_pause[ev_ses]
     after_seek = has_seek[ev_ses] & ((tau > seek_tau[ev_ses]) | (kind == EV["seek"]) & (tau == seek_tau[ev_ses]))
-    ev_ts = ses_start[ev_ses] + tau + np.where(after_pause, pause_len[ev_ses], 0)
-    position = start_pos[ev_ses] + tau + np.where(after_seek, seek_delta[ev_ses], 0)
-    position = np.clip(position, 0, runtime[part_cyc][ev_ses]).astype(np.int64)
+    ev_ts = ses_start[ev_ses] + tau + np.where(after_pause, sessions.pause_len[ev_ses], 0)
+    position = sessions.start_pos[ev_ses] + tau + np.where(after_seek, sessions.seek_delta[ev_ses], 0)
+    position = np.clip(position, 0, sessions.runtime[ev_ses]).astype(np.int64)
+    return _Events(session=ev_ses, kind=kind, ts=ev_ts, position=position)
 
-    # -- delivery: most within seconds, whole sessions 1-3 nights late, a few re-delivered -------
+
+@dataclass(frozen=True)
+class _Delivery:
+    """When each event reaches the export, and which sessions the window holds."""
+
+    received: np.ndarray  # event -> received_at, UTC epoch seconds
+    in_window: np.ndarray  # session -> held whole by the nights generated?
+    keep: np.ndarray  # event -> its session is in the window
+    window_start: int
+    window_end: int
+
+
+def _delivery(
+    rng: np.random.Generator, sessions: _Sessions, ses_start: np.ndarray, events: _Events, start: dt.date, nights: int
+) -> _Delivery:
+    """Step 5b: most events are received within seconds, whole sessions 1-3 nights late (offline
+    viewing); only sessions wholly inside the generated nights are kept."""
+    n_ses = len(ses_start)
     window_start = int(np.datetime64(start, "s").astype(np.int64))
     window_end = window_start + nights * 86400
-    ses_end = ses_start + wall
+    ses_end = ses_start + sessions.wall
     late_days = np.where(rng.random(n_ses) < 0.02, rng.integers(1, 4, n_ses), 0)
     in_window = (ses_start >= window_start) & (ses_end + 600 < window_end)
     # Late delivery never pushes a session past the last night (it would simply not exist yet).
     late_days = np.minimum(late_days, np.maximum(nights - 1 - (ses_end - window_start) // 86400, 0))
-    received = np.minimum(ev_ts + rng.integers(1, 30, total) + late_days[ev_ses] * 86400, window_end - 1)
-    keep_ev = in_window[ev_ses]
-    ses_keep = in_window
-
-    # -- ground truth (computed on the kept sessions only) ----------------------------------------
-    truth = _ground_truth(
-        ev_ses[keep_ev],
-        kind[keep_ev],
-        ev_ts[keep_ev],
-        position[keep_ev],
-        ses_keep,
-        part_prof,
-        ses_title,
-        ses_dev,
-        ses_hh,
-        catalog,
-        hh_index,
-        prof_global,
-        dev_global,
+    total = len(events.session)
+    received = np.minimum(events.ts + rng.integers(1, 30, total) + late_days[events.session] * 86400, window_end - 1)
+    return _Delivery(
+        received=received,
+        in_window=in_window,
+        keep=in_window[events.session],
+        window_start=window_start,
+        window_end=window_end,
     )
 
-    # -- event table, with re-deliveries ----------------------------------------------------------
-    idx = np.flatnonzero(keep_ev)
+
+def _event_table(
+    rng: np.random.Generator,
+    catalog: pd.DataFrame,
+    people: _People,
+    sessions: _Sessions,
+    events: _Events,
+    delivery: _Delivery,
+    first_household: int,
+) -> tuple[pa.Table, np.ndarray]:
+    """Step 5c: the kept events as the export's rows, a few re-delivered in a later night, a few
+    copies broken (MALFORMED); with the night (0-based) each row is delivered in."""
+    idx = np.flatnonzero(delivery.keep)
     redeliver = idx[rng.random(len(idx)) < 0.005]
     redeliver_night_gap = rng.integers(1, 3, len(redeliver))
-    redeliver_received = received[redeliver] + redeliver_night_gap * 86400
-    ok = redeliver_received < window_end
+    redeliver_received = delivery.received[redeliver] + redeliver_night_gap * 86400
+    ok = redeliver_received < delivery.window_end
     redeliver, redeliver_received = redeliver[ok], redeliver_received[ok]
     all_idx = np.r_[idx, redeliver]
-    all_received = np.r_[received[idx], redeliver_received]
-    s = ev_ses[all_idx]
+    all_received = np.r_[delivery.received[idx], redeliver_received]
+    s = events.session[all_idx]
     event_seq = all_idx.astype(np.int64) + (first_household << 24)  # unique across chunks
-    events = pa.table(
+    table = pa.table(
         {
             # Fixed width, so that ordering by event_id is ordering by the simulated sequence.
             "event_id": pc.binary_join_element_wise(
                 "ev", pc.utf8_lpad(pa.array(event_seq).cast(pa.string()), 16, "0"), ""
             ),
-            "household_id": _ids("hh", hh_index[ses_hh[s]]),
-            "profile_id": _ids("pr", prof_global[part_prof[s]]),
-            "device_id": _ids("dv", dev_global[ses_dev[s]]),
-            "device_type": pa.array(dev_type[ses_dev[s]]),
-            "title_id": pa.array(catalog["title_id"].to_numpy()[ses_title[s]]),
-            "event_type": pa.array(np.array(EVENT_TYPES)[kind[all_idx]]),
-            "event_ts": _iso(ev_ts[all_idx]),
-            "position_seconds": pa.array(position[all_idx]),
+            "household_id": _ids("hh", people.hh_index[sessions.household[s]]),
+            "profile_id": _ids("pr", people.prof_global[sessions.profile[s]]),
+            "device_id": _ids("dv", people.dev_global[sessions.device[s]]),
+            "device_type": pa.array(people.dev_type[sessions.device[s]]),
+            "title_id": pa.array(catalog["title_id"].to_numpy()[sessions.title[s]]),
+            "event_type": pa.array(np.array(EVENT_TYPES)[events.kind[all_idx]]),
+            "event_ts": _iso(events.ts[all_idx]),
+            "position_seconds": pa.array(events.position[all_idx]),
             "received_at": _iso(all_received),
         }
     )
-    night = (all_received - window_start) // 86400
-    events, night = _with_malformed_rows(rng, events, night, first_household)
+    night = (all_received - delivery.window_start) // 86400
+    return _with_malformed_rows(rng, table, night, first_household)
 
+
+def _dimension_frames(people: _People) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The chunk's rows of households.csv and profiles.csv."""
     households_df = pd.DataFrame(
         {
-            "household_id": [f"hh{i:07d}" for i in hh_index],
-            "country_code": [TIMEZONES[t][0] for t in tz_index],
-            "timezone": [TIMEZONES[t][1] for t in tz_index],
+            "household_id": [f"hh{i:07d}" for i in people.hh_index],
+            "country_code": [TIMEZONES[t][0] for t in people.tz_index],
+            "timezone": [TIMEZONES[t][1] for t in people.tz_index],
         }
     )
     names = np.where(
-        prof_kids, KIDS_NAMES[prof_rank % len(KIDS_NAMES)], PROFILE_NAMES[(prof_global * 7) % len(PROFILE_NAMES)]
+        people.prof_kids,
+        KIDS_NAMES[people.prof_rank % len(KIDS_NAMES)],
+        PROFILE_NAMES[(people.prof_global * 7) % len(PROFILE_NAMES)],
     )
     profiles_df = pd.DataFrame(
         {
-            "profile_id": [f"pr{i:08d}" for i in prof_global],
-            "household_id": [f"hh{i:07d}" for i in hh_index[prof_hh]],
+            "profile_id": [f"pr{i:08d}" for i in people.prof_global],
+            "household_id": [f"hh{i:07d}" for i in people.hh_index[people.prof_hh]],
             "profile_name": names,
-            "is_kids_profile": prof_kids,
+            "is_kids_profile": people.prof_kids,
         }
     )
-    return {"events": events, "night": night, "households": households_df, "profiles": profiles_df, **truth}
+    return households_df, profiles_df
 
 
 # What real exports get wrong now and then; each becomes a quarantined row with this reason.
