@@ -154,7 +154,7 @@ def _raw_night_totals(scope: Scope) -> str:
 
 CHANGED_STREAMS = """
     (select profile_id, device_id, title_id, min(recompute_from) as recompute_from
-     from intermediate.int_run_changes group by all)
+     from this_run.int_run_changes group by all)
 """
 
 
@@ -179,7 +179,7 @@ def _fct_watch_cycles(scope: Scope) -> str:
     return """
         select cycles.*
         from main.fct_watch_cycles as cycles
-        inner join intermediate.int_run_changed_pairs as changed
+        inner join this_run.int_run_changed_pairs as changed
             on cycles.profile_id = changed.profile_id
             and cycles.title_id = changed.title_id
             and cycles.started_at >= changed.cycles_from
@@ -189,7 +189,7 @@ def _fct_watch_cycles(scope: Scope) -> str:
 def _fct_household_title_rewatches(scope: Scope) -> str:
     return """
         with changed as (
-            select distinct household_id, title_id from intermediate.int_run_changes
+            select distinct household_id, title_id from this_run.int_run_changes
         ),
         cycles as (
             select cycles.household_id, cycles.title_id, count(*) as cycles
@@ -211,7 +211,7 @@ def _rpt_title_performance(scope: Scope) -> str:
     return """
         select performance.*
         from main.rpt_title_performance as performance
-        where performance.title_id in (select title_id from intermediate.int_run_changes)
+        where performance.title_id in (select title_id from this_run.int_run_changes)
     """
 
 

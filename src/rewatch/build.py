@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from rewatch import faults
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
+
+# What change capture reads of the published warehouse (the dbt sources `published*`).
+PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
 
 
 class BuildError(PermanentError):
@@ -72,11 +76,12 @@ def _remove_database(path: Path) -> None:
             target.unlink()
 
 
-def dbt_env(settings: Settings, database: Path) -> dict[str, str]:
+def dbt_env(settings: Settings, database: Path, previous: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "REWATCH_DBT_DATABASE": str(database),
+            "REWATCH_PUBLISHED_DATABASE": str(previous),
             "REWATCH_RAW_DIR": str(settings.raw_dir),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -86,14 +91,66 @@ def dbt_env(settings: Settings, database: Path) -> dict[str, str]:
     return env
 
 
+def previous_state_tables() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """The published tables and columns change capture reads: the `published*` dbt sources,
+    as (schema, table) -> [(column, type)]."""
+    spec = yaml.safe_load(PREVIOUS_STATE_SOURCES.read_text())
+    return {
+        (source["schema"], table["name"]): [(column["name"], column["data_type"]) for column in table["columns"]]
+        for source in spec["sources"]
+        for table in source["tables"]
+    }
+
+
+def empty_previous_state(path: Path) -> Path:
+    """The state before the first night (and before a full rebuild): those tables, empty."""
+    _remove_database(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        for (schema, table), columns in previous_state_tables().items():
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create table {schema}.{table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return path
+
+
+def check_previous_state(published: Path) -> None:
+    """Refuse to build on a published warehouse that lacks what change capture reads."""
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        present = set(
+            con.execute("select table_schema, table_name, column_name from information_schema.columns").fetchall()
+        )
+    finally:
+        con.close()
+    missing = [
+        f"{schema}.{table}.{column}"
+        for (schema, table), columns in previous_state_tables().items()
+        for column, _ in columns
+        if (schema, table, column) not in present
+    ]
+    if missing:
+        raise BuildError(
+            f"{published} was built by an older rewatch: it lacks {', '.join(missing[:5])}"
+            f"{' and more' if len(missing) > 5 else ''}. Run `rewatch rebuild` once; the published warehouse is unchanged."
+        )
+
+
 def run_dbt(
-    settings: Settings, database: Path, args: list[str], vars_: dict | None = None
+    settings: Settings, database: Path, args: list[str], vars_: dict | None = None, previous: Path | None = None
 ) -> subprocess.CompletedProcess:
     """Run a dbt command against `database` in a child process (isolated memory and crashes).
 
-    The child is this environment's dbt through `rewatch.dbt_runner` (the build's fault points).
+    `previous` is the published warehouse the run compares with (attached read-only as
+    `published`); None: an empty one (the first night, a full rebuild). The child is this
+    environment's dbt through `rewatch.dbt_runner` (the build's fault points).
     """
     run_dir = dbt_run_dir(database)
+    if previous is None:
+        previous = empty_previous_state(run_dir / "previous-empty.duckdb")
     cmd = [
         sys.executable,
         "-m",
@@ -110,7 +167,7 @@ def run_dbt(
     ]
     if vars_:
         cmd += ["--vars", json.dumps(vars_)]
-    return subprocess.run(cmd, env=dbt_env(settings, database), capture_output=True, text=True, check=False)
+    return subprocess.run(cmd, env=dbt_env(settings, database, previous), capture_output=True, text=True, check=False)
 
 
 def loaded_nights(settings: Settings) -> list[dt.date]:
@@ -151,7 +208,10 @@ def build_night(
     copying.unlink(missing_ok=True)
     shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
     base = published_fingerprint(settings)
+    previous = None
     if settings.published_path.exists() and not full_refresh:
+        check_previous_state(settings.published_path)
+        previous = settings.published_path
         shutil.copyfile(settings.published_path, copying)
         os.replace(copying, candidate)
     faults.point("build:copied")
@@ -163,7 +223,7 @@ def build_night(
     nights = (nights or loaded_nights(settings)) if full_refresh else [night]
     if not nights:
         raise BuildError("no loaded nights to build from; run a night first")
-    proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]})
+    proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]}, previous)
     if proc.returncode != 0:
         failures = _failures(dbt_run_dir(candidate))
         tail = "\n".join(proc.stdout.strip().splitlines()[-25:])

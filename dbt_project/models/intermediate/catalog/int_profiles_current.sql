@@ -1,6 +1,4 @@
--- Materialised only after int_run_changes has compared the previous version with the new
--- one (it reads this table by name, so it must still hold the previous run's rows then).
--- depends_on: {{ ref('int_run_changes') }}
+-- The dimension as this run derives its sessions; the next run compares it with the published copy.
 with
 
 latest as (

@@ -1,13 +1,16 @@
-{#- Per (profile, title) this run touches: from when its sessions and cycles are recomputed.
-    Reads the previous fct_watch_cycles by name, before it changes. -#}
--- depends_on: {{ ref('int_run_changes') }}
-{% set previous_cycles = previous_relation('main', 'fct_watch_cycles') -%}
-
+-- Per (profile, title) this run touches: from when its sessions and cycles are recomputed, and
+-- how many published cycles come before (the offset of the recomputed cycles' numbers).
 with
 
 changes as (
 
     select * from {{ ref('int_run_changes') }}
+
+),
+
+published_cycles as (
+
+    select * from {{ source('published', 'fct_watch_cycles') }}
 
 ),
 
@@ -24,8 +27,6 @@ pairs as (
 
 ),
 
-{% if previous_cycles %}
-
 -- Recompute from the start of the cycle in progress when the first changed session starts:
 -- that session may now continue it. Cycles before it cannot change; their count is the
 -- offset of the recomputed cycles' numbers.
@@ -35,14 +36,14 @@ pair_cycles_before as (
         pairs.profile_id,
         pairs.title_id,
         pairs.sessions_from,
-        max(previous_cycles.started_at) as cycle_in_progress_from
+        max(published_cycles.started_at) as cycle_in_progress_from
 
     from pairs
-    left join {{ previous_cycles }} as previous_cycles
+    left join published_cycles
         on
-            pairs.profile_id = previous_cycles.profile_id
-            and pairs.title_id = previous_cycles.title_id
-            and previous_cycles.started_at < pairs.sessions_from
+            pairs.profile_id = published_cycles.profile_id
+            and pairs.title_id = published_cycles.title_id
+            and published_cycles.started_at < pairs.sessions_from
 
     group by pairs.profile_id, pairs.title_id, pairs.sessions_from
 
@@ -55,14 +56,14 @@ changed_pairs as (
         pair_cycles_before.title_id,
         pair_cycles_before.sessions_from,
         coalesce(pair_cycles_before.cycle_in_progress_from, cast('-infinity' as timestamp)) as cycles_from,
-        count(previous_cycles.cycle_id) as cycle_number_offset
+        count(published_cycles.cycle_id) as cycle_number_offset
 
     from pair_cycles_before
-    left join {{ previous_cycles }} as previous_cycles
+    left join published_cycles
         on
-            pair_cycles_before.profile_id = previous_cycles.profile_id
-            and pair_cycles_before.title_id = previous_cycles.title_id
-            and previous_cycles.started_at < pair_cycles_before.cycle_in_progress_from
+            pair_cycles_before.profile_id = published_cycles.profile_id
+            and pair_cycles_before.title_id = published_cycles.title_id
+            and published_cycles.started_at < pair_cycles_before.cycle_in_progress_from
 
     group by
         pair_cycles_before.profile_id,
@@ -71,22 +72,5 @@ changed_pairs as (
         pair_cycles_before.cycle_in_progress_from
 
 )
-
-{% else %}
-
-changed_pairs as (
-
-    select
-        profile_id,
-        title_id,
-        sessions_from,
-        cast('-infinity' as timestamp) as cycles_from,
-        0 as cycle_number_offset
-
-    from pairs
-
-)
-
-{% endif %}
 
 select * from changed_pairs

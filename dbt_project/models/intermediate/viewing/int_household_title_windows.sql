@@ -2,7 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
+        pre_hook=[
+            "{{ assert_this_run() }}",
+            "{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
+        ],
     )
 }}
 

@@ -5,7 +5,6 @@
         pre_hook="{% if is_incremental() %}delete from {{ this }} where export_date in ({{ run_nights() }}){% endif %}",
     )
 }}
--- depends_on: {{ ref('int_run_changes') }}
 
 -- Every valid delivery of every processed night; this run's nights replace what they held.
 with

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('int_run_changes') }}
 with
 
 profiles as (

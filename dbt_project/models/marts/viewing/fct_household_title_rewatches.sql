@@ -2,7 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
+        pre_hook=[
+            "{{ assert_this_run() }}",
+            "{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
+        ],
     )
 }}
 
@@ -90,12 +93,7 @@ rewatches as (
         household_completions.last_completed_at,
         household_sessions.played_seconds,
         household_sessions.session_count,
-        household_sessions.before_school_sessions,
-        household_sessions.school_hours_sessions,
-        household_sessions.after_school_sessions,
-        household_sessions.evening_sessions,
-        household_sessions.overnight_sessions,
-        household_sessions.weekend_daytime_sessions
+        {{ daypart_session_columns('household_sessions', null_as_zero=false) }}
 
     from household_sessions
     left join household_completions

@@ -2,7 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
+        pre_hook=[
+            "{{ assert_this_run() }}",
+            "{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
+        ],
     )
 }}
 

@@ -2,7 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_changed_since(['profile_id', 'title_id'], 'started_at', ref('int_run_changed_pairs'), 'cycles_from') }}",
+        pre_hook=[
+            "{{ assert_this_run() }}",
+            "{{ delete_changed_since(['profile_id', 'title_id'], 'started_at', ref('int_run_changed_pairs'), 'cycles_from') }}",
+        ],
     )
 }}
 

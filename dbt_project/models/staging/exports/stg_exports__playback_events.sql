@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ raw_night_partitions('playback_events') }}
+    select * from {{ source('exports', 'playback_events') }}
 
 ),
 

@@ -1,10 +1,19 @@
-{#- The warehouse's state *before* this run, read by the change-capture models, which dbt runs
-    first: a relation of the same database by schema and name, or none on a first build. -#}
-{% macro previous_relation(schema, identifier) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
-        {{ return(none) }}
+{#- Pre-hook of every stored table that applies the this-run layer: refuse a layer another
+    dbt invocation built (`dbt build -s fct_watch_cycles` alone would apply a stale one). -#}
+{% macro assert_this_run() -%}
+    {#- Outside the condition, so that dbt sees the dependency when it parses. -#}
+    {%- set run = ref('int_run') -%}
+    {%- if is_incremental() -%}
+        select case
+            when max(invocation_id) is distinct from '{{ invocation_id }}' then error(
+                'the this-run layer (schema this_run) was built by another dbt invocation: build '
+                || '{{ this.identifier }} with its ancestors (-s +{{ this.identifier }}) or through rewatch'
+            )
+        end
+        from {{ run }}
+    {%- else -%}
+        select 1
     {%- endif -%}
-    {{ return(adapter.get_relation(database=target.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
 
 {#- Pre-hook: delete the rows of the keys this run recomputes (whole keys). -#}
