@@ -12,16 +12,20 @@
 
 {#- One session count column per daypart, e.g. before_school_sessions. -#}
 {% macro daypart_session_counts(daypart_column) -%}
-    {%- for daypart in ['before_school', 'school_hours', 'after_school', 'evening', 'overnight', 'weekend_daytime'] -%}
+    {%- for daypart in var('rewatch__dayparts') -%}
         count(*) filter (where {{ daypart_column }} = '{{ daypart }}') as {{ daypart }}_sessions
         {{- ",\n        " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
 
-{#- The daypart session columns of `relation`, null counts as 0. -#}
-{% macro daypart_session_columns(relation) -%}
-    {%- for daypart in ['before_school', 'school_hours', 'after_school', 'evening', 'overnight', 'weekend_daytime'] -%}
+{#- The daypart session columns of `relation`; with `null_as_zero`, a missing count is 0. -#}
+{% macro daypart_session_columns(relation, null_as_zero=true) -%}
+    {%- for daypart in var('rewatch__dayparts') -%}
+        {%- if null_as_zero -%}
         coalesce({{ relation }}.{{ daypart }}_sessions, 0) as {{ daypart }}_sessions
+        {%- else -%}
+        {{ relation }}.{{ daypart }}_sessions
+        {%- endif -%}
         {{- ",\n        " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
