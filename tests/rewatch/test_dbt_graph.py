@@ -246,3 +246,17 @@ def test_every_model_reads_only_through_ref_source_or_this(manifest):
         if found:
             offenders[uid] = f"{'; '.join(found)} ({node['original_file_path']})"
     _assert_no_offenders("models reading a relation outside ref/source/this", offenders)
+
+
+def test_no_intermediate_model_reads_a_mart(manifest):
+    """Layers only read downwards: staging <- intermediate <- marts."""
+    marts = {
+        uid for uid, node in _nodes(manifest, "model").items() if node["original_file_path"].startswith("models/marts/")
+    }
+    offenders = {
+        uid: f"refs {', '.join(sorted(m.split('.')[-1] for m in marts & set(node['depends_on']['nodes'])))} "
+        f"({node['original_file_path']})"
+        for uid, node in _nodes(manifest, "model").items()
+        if node["original_file_path"].startswith("models/intermediate/") and marts & set(node["depends_on"]["nodes"])
+    }
+    _assert_no_offenders("intermediate models reading a mart", offenders)

@@ -2,7 +2,7 @@ with
 
 household_title_windows as (
 
-    select * from {{ ref('int_household_title_windows') }}
+    select * from {{ ref('fct_household_title_windows') }}
 
 ),
 
