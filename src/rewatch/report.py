@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 import duckdb
+import yaml
 
-from rewatch.settings import Settings
+from rewatch.settings import DBT_PROJECT_DIR, Settings
 
 
 def warehouse_counts(published: Path) -> dict:
@@ -194,13 +195,16 @@ def render_html(summary: dict) -> str:
     return "\n".join(parts)
 
 
-TOP_TITLES_SQL = """
+# The dayparts and their order are dbt's (var rewatch__dayparts): fct_title_daily has one
+# `<daypart>_sessions` column per daypart.
+DAYPARTS: list[str] = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["rewatch__dayparts"]
+
+TOP_TITLES_SQL = f"""
 with daypart_sessions as (
     select
         title_id,
         sum(kids_sessions) / nullif(sum(sessions), 0) as kids_share,
-        [sum(before_school_sessions), sum(school_hours_sessions), sum(after_school_sessions),
-         sum(evening_sessions), sum(overnight_sessions), sum(weekend_daytime_sessions)] as counts
+        [{", ".join(f"sum({daypart}_sessions)" for daypart in DAYPARTS)}] as counts
     from main.fct_title_daily
     group by title_id
 ),
@@ -208,7 +212,7 @@ top_dayparts as (
     select
         title_id,
         kids_share,
-        ['before_school', 'school_hours', 'after_school', 'evening', 'overnight', 'weekend_daytime'][
+        {DAYPARTS!r}[
             list_position(counts, list_max(counts))
         ] as top_daypart
     from daypart_sessions
