@@ -353,3 +353,40 @@ def rebuild(settings: Settings, audit=None) -> dict:
             raise
     publish(settings, None, summary, nights=list(result.nights), base=result.base)
     return summary
+
+
+def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
+    """`dbt docs generate` for the published warehouse: one self-contained page (lineage, every
+    model's grain and columns) in `out_dir` (default: <reports>/dbt-docs/index.html).
+
+    dbt reads the column catalog from a throwaway copy of the published file (it opens its
+    database for writing) and attaches the published file itself read-only, as a run does.
+    """
+    nights = published_nights(settings)
+    if not nights:
+        raise BuildError(f"{settings.published_path}: nothing published yet; run a night first")
+    out_dir = out_dir or settings.reports_dir / "dbt-docs"
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    database = settings.build_dir / "docs.duckdb"
+    _remove_database(database)
+    shutil.copyfile(settings.published_path, database)
+    try:
+        proc = run_dbt(
+            settings,
+            database,
+            ["docs", "generate", "--static"],
+            {"rewatch__nights": [nights[-1].isoformat()]},
+            settings.published_path,
+        )
+        target = dbt_run_dir(database) / "target"
+        if proc.returncode != 0 or not (target / "static_index.html").exists():
+            tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
+            raise BuildError(f"dbt docs generate failed:\n{tail}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target / "static_index.html", out_dir / "index.html")
+        for artifact in ("manifest.json", "catalog.json"):
+            shutil.copyfile(target / artifact, out_dir / artifact)
+    finally:
+        _remove_database(database)
+        shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+    return out_dir / "index.html"

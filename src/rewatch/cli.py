@@ -328,6 +328,25 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
 
 
 @app.command()
+def docs(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for index.html (default: <reports>/dbt-docs).")
+    ] = None,
+) -> None:
+    """Write dbt's documentation of the published warehouse: lineage, grains, columns (one HTML file)."""
+    from rewatch.build import generate_docs
+
+    settings = get_settings()
+    try:
+        with console.status("dbt docs generate..."):
+            page = generate_docs(settings, out)
+    except PermanentError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"dbt docs of {settings.published_path}: {page} (open it in a browser; it needs no server)")
+
+
+@app.command()
 def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     """Summarise the published warehouse: totals and the top titles (starters, completers, repeats)."""
     from rewatch.report import warehouse_summary

@@ -4,13 +4,16 @@ state a run compares with, declared as dbt sources; a stale this-run layer is ne
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from rewatch import pipeline
 from rewatch.build import BuildError, build_night, dbt_run_dir, previous_state_tables, run_dbt
+from rewatch.cli import app
 from rewatch.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -86,3 +89,16 @@ def test_a_published_warehouse_from_an_older_rewatch_is_refused_with_what_to_do(
     shutil.copytree(published.raw_dir, settings.raw_dir)
     with pytest.raises(BuildError, match=r"int_profiles_current\.is_kids_profile.*rewatch rebuild"):
         build_night(settings, NIGHT)
+
+
+def test_rewatch_docs_shows_the_real_lineage(published, tmp_path):
+    result = CliRunner().invoke(app, ["docs", "--out", str(tmp_path / "docs")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "docs" / "index.html").stat().st_size > 100_000  # dbt's page, data inlined
+    manifest = json.loads((tmp_path / "docs" / "manifest.json").read_text())
+    parents = manifest["nodes"]["model.rewatch.int_run_changes"]["depends_on"]["nodes"]
+    assert "source.rewatch.published.fct_viewing_sessions" in parents
+    assert "model.rewatch.int_run_delivery_changes" in parents
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    assert "started_at" in {c.lower() for c in catalog["nodes"]["model.rewatch.fct_viewing_sessions"]["columns"]}
+    assert not list(published.build_dir.glob("docs*"))  # the throwaway copy is gone
