@@ -28,6 +28,7 @@ RULES = {
     "cycle_title_missing_from_the_catalog_has_no_cycles",
     "titles_content_end_is_credits_or_runtime",
     "rewatches_count_completions_beyond_the_first_over_all_profiles",
+    "session_local_time_and_daypart_follow_the_household_zone_or_none",
 }
 
 
