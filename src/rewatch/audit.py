@@ -27,6 +27,7 @@ from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_path, partitions_glob, sql_str
 from rewatch.settings import PROJECT_ROOT, Settings
+from rewatch.stopping import die_with_parent
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 SEVERITIES = ("error", "warning")
@@ -443,7 +444,11 @@ def audit(settings: Settings, night: dt.date | None, candidate: Path, docs_dir: 
         "out": str(out),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "rewatch.audit", json.dumps(args)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "rewatch.audit", json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=die_with_parent(),
     )
     if proc.returncode != 0 or not out.exists():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])

@@ -26,6 +26,7 @@ from rewatch import faults
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
+from rewatch.stopping import die_with_parent
 
 # What change capture reads of the published warehouse (the dbt sources `published*`).
 PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
@@ -167,7 +168,14 @@ def run_dbt(
     ]
     if vars_:
         cmd += ["--vars", json.dumps(vars_)]
-    return subprocess.run(cmd, env=dbt_env(settings, database, previous), capture_output=True, text=True, check=False)
+    return subprocess.run(
+        cmd,
+        env=dbt_env(settings, database, previous),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=die_with_parent(),
+    )
 
 
 def loaded_nights(settings: Settings) -> list[dt.date]:

@@ -19,14 +19,22 @@ The points, in the order a night reaches them:
 
 The crash tests start a run in its own session (process group) with the variable set; the
 kill is the run's own, at the point named, so the test never waits for a moment to pass.
+
+`REWATCH_PAUSE=<point>` (with `REWATCH_PAUSE_FILE=<path>`) instead stops the process there: it
+writes its pid to the file and waits until something kills it. The stop tests use it to send
+SIGTERM or SIGINT while a run is exactly at a point, again without timing.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
+from pathlib import Path
 
 ENV = "REWATCH_FAULT"
+PAUSE_ENV = "REWATCH_PAUSE"
+PAUSE_FILE_ENV = "REWATCH_PAUSE_FILE"
 
 # Points with a fixed name; `<...>` parts are filled with a table, model or suite name.
 STATIC_POINTS = (
@@ -39,12 +47,19 @@ STATIC_POINTS = (
 
 
 def armed(prefix: str = "") -> bool:
-    """True when a fault is set (and starts with `prefix`): lets a caller skip costly hooks."""
-    return ENV in os.environ and os.environ[ENV].startswith(prefix)
+    """True when a fault or pause is set (and starts with `prefix`): lets a caller skip costly hooks."""
+    return any(name in os.environ and os.environ[name].startswith(prefix) for name in (ENV, PAUSE_ENV))
 
 
 def point(name: str) -> None:
-    """Kill this process group (SIGKILL) when `$REWATCH_FAULT` is exactly `name`; else nothing."""
+    """Kill this process group (SIGKILL) when `$REWATCH_FAULT` is exactly `name`, or wait there to
+    be killed when `$REWATCH_PAUSE` is; else nothing."""
+    if os.environ.get(PAUSE_ENV) == name:
+        marker = Path(os.environ[PAUSE_FILE_ENV])
+        marker.with_suffix(".tmp").write_text(f"{os.getpid()}\n")
+        marker.with_suffix(".tmp").replace(marker)
+        while True:
+            time.sleep(60)
     if os.environ.get(ENV) != name:
         return
     os.killpg(os.getpgrp(), signal.SIGKILL)

@@ -9,18 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
 from rewatch.errors import PermanentError
 from rewatch.settings import Settings, get_settings
+from rewatch.stopping import stoppable
 
 
+@contextmanager
 def _writing(settings: Settings, what: str):
-    """The warehouse's writer lock for a step (waits for another writer; re-entrant under `rewatch run`)."""
+    """The warehouse's writer lock for a step (waits for another writer; re-entrant under `rewatch
+    run`); SIGTERM and SIGINT stop the step (`stopping.Stopped`), even inside an Airflow task."""
     from rewatch.lock import writer_lock
 
-    return writer_lock(settings.warehouse_dir, what, wait=None)
+    with stoppable(what, settings.published_path), writer_lock(settings.warehouse_dir, what, wait=None):
+        yield
 
 
 def night_of(data_interval_start: dt.datetime | dt.date | str) -> dt.date:

@@ -1,0 +1,82 @@
+"""Stopping a run on request: SIGTERM or SIGINT ends the writing step within moments.
+
+Airflow's task runner catches SIGTERM inside a task (it only calls the operator's `on_kill`)
+and turns an exception raised from it into a retry, so neither `timeout N rewatch run` nor a
+supervisor's stop could end a night. Every step that writes (`pipeline._writing`) and the
+export wait run inside `stoppable()`: there, SIGTERM or SIGINT writes one line saying what
+stopped and what is published, and ends the process at once (`os._exit(128 + signal)`). The dbt
+and audit children die with it (`die_with_parent`). That is exactly what a crash leaves, which
+the next run cleans (tests/rewatch/test_crashes.py proves it at every named point), and the
+published warehouse is the old one or, when the signal came after the publish's replace, the
+new one; the line says which.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+PR_SET_PDEATHSIG = 1
+
+
+def _fingerprint(path: Path | None) -> tuple | None:
+    try:
+        st = path.stat() if path else None
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns) if st else None
+
+
+@contextmanager
+def stoppable(what: str, published: Path | None = None) -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT end the process, saying `what` stopped and whether
+    `published` (the published warehouse) changed meanwhile. Main thread only; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = _fingerprint(published)
+
+    def stop(signum: int, frame) -> None:
+        changed = published is not None and _fingerprint(published) != before
+        state = (
+            "the published warehouse was replaced before the stop (the step had published)"
+            if changed
+            else "the published warehouse is unchanged"
+        )
+        line = (
+            f"rewatch: stopped by {signal.Signals(signum).name} during {what}: {state}; "
+            f"the next run cleans up what this one left.\n"
+        )
+        os.write(sys.stderr.fileno(), line.encode())
+        os._exit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` that makes a child (dbt, the audit) get SIGKILL when this process dies, so
+    that a stopped or crashed run never leaves a writer behind (Linux; elsewhere a no-op)."""
+    parent = os.getpid()
+
+    def preexec() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the parent died before prctl: go with it
+            os._exit(1)
+
+    return preexec

@@ -1,0 +1,114 @@
+"""SIGTERM and SIGINT stop `rewatch run` at once, in any step (#18, "Stopping").
+
+Each run is the real CLI through the embedded Airflow, paused at a named point
+(`REWATCH_PAUSE`, see rewatch.faults) in whichever process reaches it: the run itself (load,
+publish), dbt (build) or the audit child. The test sends the signal only once the run is there,
+so nothing depends on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rewatch import faults, pipeline
+from rewatch.build import published_nights
+from rewatch.settings import get_settings
+
+pytestmark = pytest.mark.slow
+N1, N2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+# A safety net for a broken run, never a measure of speed: the run is paused before any signal.
+PATIENCE = 900
+
+
+@pytest.fixture(scope="module")
+def warehouse(generated_small, tmp_path_factory):
+    """Night 1 published; the stop tests then run night 2."""
+    root = tmp_path_factory.mktemp("stopping")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+    settings = get_settings()
+    loaded, built = pipeline.load(N1, settings), pipeline.build(N1, settings)
+    pipeline.publish(N1, loaded, built, pipeline.audit(N1, settings), settings)
+    yield settings
+    mp.undo()
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rewatch.cli", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+# Where the run is when the signal comes (which process holds the point), and whether the night
+# is published by then. Each stopped run is cleaned up by the next one, the last by a full run.
+STOPS = [
+    ("load:before_ledger", signal.SIGTERM, False),  # the run itself
+    ("build:after_model:int_run_changes", signal.SIGINT, False),  # its dbt child
+    ("audit:result_written", signal.SIGTERM, False),  # its audit child
+    ("publish:after_replace", signal.SIGTERM, True),  # the run, after the replace
+]
+
+
+def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> None:
+    before = _sha(warehouse.published_path)
+    marker = tmp_path / f"paused-{point.replace(':', '-')}"
+    run = _cli("run", "--date", N2.isoformat(), env={faults.PAUSE_ENV: point, faults.PAUSE_FILE_ENV: str(marker)})
+    deadline = time.monotonic() + PATIENCE
+    while not marker.exists():
+        assert run.poll() is None, f"the run ended before reaching {point}:\n{run.stderr.read()[-3000:]}"
+        assert time.monotonic() < deadline, f"the run never reached {point}"
+        time.sleep(0.2)
+    paused_pid = int(marker.read_text())
+
+    run.send_signal(signum)
+    _, stderr = run.communicate(timeout=PATIENCE)
+
+    assert run.returncode == 128 + signum, f"{point}: {stderr[-3000:]}"
+    assert f"stopped by {signal.Signals(signum).name} during" in stderr
+    if published:
+        assert "the published warehouse was replaced before the stop" in stderr
+        assert N2 in published_nights(warehouse)
+    else:
+        assert "the published warehouse is unchanged" in stderr, stderr[-3000:]
+        assert _sha(warehouse.published_path) == before
+    # The paused process (dbt or the audit child, when it was not the run itself) went with it.
+    while _alive(paused_pid):
+        assert time.monotonic() < deadline, f"{point}: process {paused_pid} outlived the stopped run"
+        time.sleep(0.2)
+
+
+def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(warehouse, tmp_path):
+    for point, signum, published in STOPS:
+        _stop_at(warehouse, tmp_path, point, signum, published)
+
+    recovery = _cli("run", "--date", N2.isoformat())
+    out, err = recovery.communicate(timeout=PATIENCE)
+    assert recovery.returncode == 0, out[-2000:] + err[-3000:]
+    assert N2 in published_nights(warehouse)
+    assert not list(warehouse.build_dir.glob("next-*")), "the recovery run left a candidate behind"
