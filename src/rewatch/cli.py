@@ -23,6 +23,7 @@ if not console.is_terminal:
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_NIGHTS = 3660
+WAIT_HELP = "If another writer holds the warehouse, wait for it instead of refusing."
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -107,22 +108,33 @@ def import_netflix(
     night: Annotated[
         str | None, typer.Option("--night", help="Night to deliver it in (default: date of its latest session).")
     ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
 ) -> None:
-    """Turn one member's viewing-activity download into an export night, ready for `rewatch run`."""
+    """Turn one member's viewing-activity download into an export night, ready for `rewatch run`.
+
+    Writing into the exports folder the warehouse reads ($REWATCH_EXPORTS_DIR), it takes the
+    warehouse's writer lock: it never rewrites a night while a run is loading it.
+    """
+    from contextlib import nullcontext
+
+    from rewatch.lock import WarehouseBusyError
     from rewatch.netflix import ViewingActivityError, import_download
 
     if not file.is_file():
         raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
+    settings = get_settings()
+    feeds_warehouse = out.resolve() == settings.exports_dir.resolve()
     try:
-        result = import_download(
-            file,
-            household_id,
-            out,
-            timezone=timezone,
-            kids_profiles=tuple(kids_profile or ()),
-            night=_night(night, "--night") if night is not None else None,
-        )
-    except ViewingActivityError as exc:
+        with _writer("rewatch import-netflix", wait) if feeds_warehouse else nullcontext():
+            result = import_download(
+                file,
+                household_id,
+                out,
+                timezone=timezone,
+                kids_profiles=tuple(kids_profile or ()),
+                night=_night(night, "--night") if night is not None else None,
+            )
+    except (ViewingActivityError, WarehouseBusyError) as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
     console.print(
@@ -133,9 +145,6 @@ def import_netflix(
     for rejected in result.rejected:
         err.print(f"  line {rejected.line}: {rejected.reason} (delivered anyway; the load quarantines it)")
     console.print(f"next: rewatch run --date {result.night}")
-
-
-WAIT_HELP = "If another writer holds the warehouse, wait for it instead of refusing."
 
 
 def _writer(what: str, wait: bool):

@@ -3,8 +3,8 @@
 DuckDB allows one writer per file, and a night's run reads the published file, builds a
 candidate from it and replaces it: two runs at once would each publish a warehouse without the
 other's night. Airflow's 1-slot pool serialises scheduled runs only; `rewatch run`, `backfill`,
-`rebuild`, `forget` and each of the DAG's writer tasks take this lock (`import-netflix` does
-not yet: it writes the exports folder and does not know the warehouse).
+`rebuild`, `forget`, each of the DAG's writer tasks, and `import-netflix` when it writes into
+the exports folder the warehouse reads, take this lock.
 
 The lock is `flock(2)` on `<warehouse>/.writer.lock`: the kernel releases it when its holder
 exits, however it exits (SIGKILL included), so a crashed run never leaves a stale lock. The

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -25,6 +26,7 @@ from tests.conftest import START
 
 pytestmark = pytest.mark.slow
 N1, N2, N3 = (START + dt.timedelta(days=i) for i in range(3))
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "netflix_viewing_activity" / "us_household_iso_timestamps.csv"
 HOLDER = """
 import sys
 from pathlib import Path
@@ -86,6 +88,8 @@ def test_every_writer_refuses_while_another_process_holds_the_warehouse(one_nigh
             ["backfill", "--from", N2.isoformat(), "--to", N3.isoformat()],
             ["rebuild"],
             ["forget", "--household-id", "hh0000001", "--yes"],
+            # An import into the exports folder the warehouse reads would rewrite a night under a run.
+            ["import-netflix", str(FIXTURE), "--household-id", "hh-n", "--out", str(settings.exports_dir)],
         ):
             proc = _cli(*args)
             out, errors = proc.communicate(timeout=300)
