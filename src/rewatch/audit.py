@@ -1,10 +1,12 @@
 """The audit of write-audit-publish: Great Expectations suites over the night and the candidate.
 
 Suites live in `expectations/<suite>.json` (GX 1.x JSON). Each names, in `meta.rewatch.asset`,
-the batch it validates: a query in `ASSET_QUERIES` over the candidate warehouse file (and the
-night's raw Parquet partitions), scoped to the night's partitions and the keys this run
-rewrote, so the audit's cost grows with the night, not with history. Every expectation
-carries `meta.severity`: `error` blocks publishing, `warning` publishes and is reported.
+the batch it validates (`ASSET_QUERIES`): a dbt model of the candidate warehouse
+(`AUDIT_MODELS`, schema `audit`, dbt_project/models/audit/: lineage covers them and a renamed
+model fails dbt, not the night), or for the load's own bookkeeping a query over the exports
+manifest and the raw ledger. Batches hold the night's raw rows and the rows this run rewrote,
+so the audit's cost grows with the night, not with history. Every expectation carries
+`meta.severity`: `error` blocks publishing, `warning` publishes and is reported.
 
 Validation runs inside DuckDB through GX's SQL datasource (duckdb-engine); `buffer_duckdb_results`
 works around the upstream cursor bug (see its docstring).
@@ -65,28 +67,30 @@ class Scope:
 
 
 # --- The batches the suites validate --------------------------------------------------------
-# Only the night's raw partitions, and only the rows of the candidate this run rewrote: the
-# streams in `int_run_changes` from their recompute point, the (profile, title) pairs in
-# `int_run_changed_pairs` from theirs. A full rebuild's changes are everything.
+# The night's raw rows and the rows of the candidate this run rewrote (the streams in
+# `int_run_changes` from their recompute point, the (profile, title) pairs in
+# `int_run_changed_pairs` from theirs; a full rebuild's changes are everything) are dbt models,
+# built with the candidate: the one place an asset is mapped to its model.
+AUDIT_MODELS = {
+    "raw_playback_events": "audit_raw_playback_events",
+    "raw_playback_events_schema": "audit_raw_playback_events_schema",
+    "fct_viewing_sessions": "audit_fct_viewing_sessions",
+    "fct_watch_cycles": "audit_fct_watch_cycles",
+    "fct_household_title_rewatches": "audit_fct_household_title_rewatches",
+    "rpt_title_performance": "audit_rpt_title_performance",
+}
 
 
-def _raw_playback_events(scope: Scope) -> str:
-    return f"""
-        select
-            events.*,
-            titles.runtime_seconds as title_runtime_seconds,
-            {scope.night_sql} as audited_night
-        from read_parquet({scope.raw_partition("playback_events")}) as events
-        left join intermediate.int_titles_current as titles
-            on events.title_id = titles.title_id
-    """
+def _audit_model(model: str):
+    def batch(scope: Scope) -> str:
+        return f"select * from audit.{model}"
+
+    return batch
 
 
-def _raw_playback_events_schema(scope: Scope) -> str:
-    return f"""
-        select column_name || ' ' || column_type as column_signature
-        from (describe select * from read_parquet({scope.raw_partition("playback_events")}))
-    """
+# The load's own bookkeeping stays here: the exporter's manifest (outside the raw zone, which
+# dbt never reads) against the loader's ledger, and the ledger's history of nights. No dbt
+# model makes or reads either, and the paths come from the code that writes them.
 
 
 def _raw_night_files(scope: Scope) -> str:
@@ -153,78 +157,10 @@ def _raw_night_totals(scope: Scope) -> str:
     """
 
 
-CHANGED_STREAMS = """
-    (select profile_id, device_id, title_id, min(recompute_from) as recompute_from
-     from this_run.int_run_changes group by all)
-"""
-
-
-def _fct_viewing_sessions(scope: Scope) -> str:
-    return f"""
-        select
-            sessions.*,
-            epoch(sessions.ended_at - sessions.started_at) as wall_clock_seconds,
-            titles.runtime_seconds as title_runtime_seconds
-        from main.fct_viewing_sessions as sessions
-        inner join {CHANGED_STREAMS} as changed
-            on sessions.profile_id = changed.profile_id
-            and sessions.device_id = changed.device_id
-            and sessions.title_id = changed.title_id
-            and sessions.started_at >= changed.recompute_from
-        left join intermediate.int_titles_current as titles
-            on sessions.title_id = titles.title_id
-    """
-
-
-def _fct_watch_cycles(scope: Scope) -> str:
-    return """
-        select cycles.*
-        from main.fct_watch_cycles as cycles
-        inner join this_run.int_run_changed_pairs as changed
-            on cycles.profile_id = changed.profile_id
-            and cycles.title_id = changed.title_id
-            and cycles.started_at >= changed.cycles_from
-    """
-
-
-def _fct_household_title_rewatches(scope: Scope) -> str:
-    return """
-        with changed as (
-            select distinct household_id, title_id from this_run.int_run_changes
-        ),
-        cycles as (
-            select cycles.household_id, cycles.title_id, count(*) as cycles
-            from main.fct_watch_cycles as cycles
-            semi join changed
-                on cycles.household_id = changed.household_id and cycles.title_id = changed.title_id
-            group by all
-        )
-        select rewatches.*, coalesce(cycles.cycles, 0) as cycles
-        from main.fct_household_title_rewatches as rewatches
-        semi join changed
-            on rewatches.household_id = changed.household_id and rewatches.title_id = changed.title_id
-        left join cycles
-            on rewatches.household_id = cycles.household_id and rewatches.title_id = cycles.title_id
-    """
-
-
-def _rpt_title_performance(scope: Scope) -> str:
-    return """
-        select performance.*
-        from main.rpt_title_performance as performance
-        where performance.title_id in (select title_id from this_run.int_run_changes)
-    """
-
-
 ASSET_QUERIES = {
-    "raw_playback_events": _raw_playback_events,
-    "raw_playback_events_schema": _raw_playback_events_schema,
+    **{asset: _audit_model(model) for asset, model in AUDIT_MODELS.items()},
     "raw_night_files": _raw_night_files,
     "raw_night_totals": _raw_night_totals,
-    "fct_viewing_sessions": _fct_viewing_sessions,
-    "fct_watch_cycles": _fct_watch_cycles,
-    "fct_household_title_rewatches": _fct_household_title_rewatches,
-    "rpt_title_performance": _rpt_title_performance,
 }
 
 

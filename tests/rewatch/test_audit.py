@@ -22,8 +22,8 @@ import duckdb
 import pytest
 
 from rewatch import pipeline
-from rewatch.audit import SUITES_DIR, AuditError, audit_in_process, load_suites
-from rewatch.build import candidate_path
+from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit_in_process, load_suites
+from rewatch.build import candidate_path, run_dbt
 from rewatch.contract import sha256_of
 from rewatch.settings import Settings, get_settings
 from tests.helpers import event, write_night
@@ -193,6 +193,19 @@ def built_candidate(first_night, tmp_path_factory):
     return root
 
 
+def audit_models_over_own_raw_zone(settings: Settings) -> None:
+    """The audit's batches are dbt views, and the raw ones read the partitions where the build
+    found them (REWATCH_RAW_DIR): a copied warehouse re-creates them over its own raw zone."""
+    proc = run_dbt(
+        settings,
+        settings.warehouse_dir / CANDIDATE,
+        ["run", "--select", *AUDIT_MODELS.values()],
+        {"rewatch__nights": [NIGHT2.isoformat()]},
+        settings.published_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
 RAW_EVENTS = "raw/playback_events/export_date=2026-03-03/data.parquet"
 RAW_LEDGER = "raw/ledger/export_date=2026-03-03/data.parquet"
 CANDIDATE = "build/next-2026-03-03.duckdb"
@@ -318,6 +331,7 @@ def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path,
         con.execute(f"create table t as select * from read_parquet('{path}')")
         con.execute(f"copy ({sql}) to '{path}' (format parquet)")
         con.close()
+        audit_models_over_own_raw_zone(settings)
     else:
         con = duckdb.connect(str(path))
         con.execute(sql)

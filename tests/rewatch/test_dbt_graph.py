@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from rewatch import pipeline
+from rewatch.audit import AUDIT_MODELS
 from rewatch.build import candidate_path, dbt_run_dir, run_dbt
 from rewatch.settings import Settings, get_settings
 
@@ -249,7 +250,8 @@ def test_every_model_reads_only_through_ref_source_or_this(manifest):
 
 
 def test_no_intermediate_model_reads_a_mart(manifest):
-    """Layers only read downwards: staging <- intermediate <- marts."""
+    """Layers only read downwards: staging <- intermediate <- marts <- audit. The audit's
+    models (models/audit/) read marts on purpose: they are the rows the suites validate."""
     marts = {
         uid for uid, node in _nodes(manifest, "model").items() if node["original_file_path"].startswith("models/marts/")
     }
@@ -260,3 +262,28 @@ def test_no_intermediate_model_reads_a_mart(manifest):
         if node["original_file_path"].startswith("models/intermediate/") and marts & set(node["depends_on"]["nodes"])
     }
     _assert_no_offenders("intermediate models reading a mart", offenders)
+
+
+def test_the_audit_reads_its_batches_as_dbt_models_and_nothing_else_reads_them(manifest):
+    """Each model in src/rewatch/audit.py's AUDIT_MODELS is a view in schema `audit` under
+    models/audit/, and every model there is one: a renamed model fails here, not in a night's
+    audit. Nothing else reads them: the audit layer is the graph's last."""
+    audit_models = {
+        node["name"]: node
+        for node in _nodes(manifest, "model").values()
+        if node["original_file_path"].startswith("models/audit/")
+    }
+    assert set(AUDIT_MODELS.values()) == set(audit_models)
+    offenders = {
+        node["unique_id"]: f"schema {node['schema']}, materialized {node['config']['materialized']} ({_where(node)})"
+        for node in audit_models.values()
+        if (node["schema"], node["config"]["materialized"]) != ("audit", "view")
+    }
+    audit_ids = {node["unique_id"] for node in audit_models.values()}
+    offenders |= {
+        uid: f"refs the audit's {', '.join(sorted(m.split('.')[-1] for m in audit_ids & set(node['depends_on']['nodes'])))} "
+        f"({node['original_file_path']})"
+        for uid, node in _nodes(manifest, "model").items()
+        if uid not in audit_ids and audit_ids & set(node["depends_on"]["nodes"])
+    }
+    _assert_no_offenders("audit models not in schema audit as views, or read by other models", offenders)
