@@ -5,7 +5,8 @@ runtime, a mostly-malformed night) are broken through a crafted export night and
 the pipeline's steps. The rest guard invariants the loader and the models already enforce
 (ids present, types pinned, keys unique, conservation, ...): no export night can break them,
 so each is broken by corrupting a copy of a real raw partition or candidate file, as a loader
-or model bug would, and the audit must name it.
+or model bug would, and the audit must name it; keys and not-nulls dbt's own tests check (on
+the whole table, failing the build before the audit) are named by that dbt test instead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from rewatch import pipeline
 from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit_in_process, load_suites
-from rewatch.build import candidate_path, run_dbt
+from rewatch.build import candidate_path, dbt_run_dir, run_dbt
 from rewatch.contract import sha256_of
 from rewatch.settings import Settings, get_settings
 from tests.helpers import event, write_night
@@ -241,16 +242,6 @@ CORRUPTIONS = {
         "select * replace (case when path like 'playback%' then rows_loaded - 1 else rows_loaded end as rows_loaded) from t",
         "every manifest file loaded with the manifest's sha256 and row count",
     ),
-    "session_duplicate": (
-        CANDIDATE,
-        "insert into main.fct_viewing_sessions select * from main.fct_viewing_sessions where profile_id = 'pr2' and started_at >= '2026-03-03'",
-        "expect_column_values_to_be_unique(column='session_id')",
-    ),
-    "session_null": (
-        CANDIDATE,
-        "update main.fct_viewing_sessions set household_id = null where profile_id = 'pr2' and started_at >= '2026-03-03'",
-        "expect_column_values_to_not_be_null(column='household_id')",
-    ),
     "played_past_wall_clock": (
         CANDIDATE,
         "update main.fct_viewing_sessions set played_seconds = played_seconds + 900 where profile_id = 'pr2' and started_at >= '2026-03-03'",
@@ -276,11 +267,6 @@ CORRUPTIONS = {
         "update intermediate.int_playback_events_sessionized set played_seconds = 4000 where event_id = 'n4'",
         "no profile plays more than 60 minutes of one title per wall-clock hour",
     ),
-    "cycle_duplicate": (
-        CANDIDATE,
-        "insert into main.fct_watch_cycles select * from main.fct_watch_cycles where profile_id = 'pr2'",
-        "expect_column_values_to_be_unique(column='cycle_id')",
-    ),
     "cycle_coverage": (
         CANDIDATE,
         "update main.fct_watch_cycles set coverage_seconds = content_end_seconds + 100 where profile_id = 'pr2'",
@@ -296,11 +282,6 @@ CORRUPTIONS = {
         "update main.fct_household_title_rewatches set completions = 7",
         "completions at most the household's watch cycles of the title",
     ),
-    "rewatch_key": (
-        CANDIDATE,
-        "insert into main.fct_household_title_rewatches select * from main.fct_household_title_rewatches",
-        "expect_compound_columns_to_be_unique(column_list=['household_id', 'title_id'])",
-    ),
     "completion_rate": (
         CANDIDATE,
         "update main.rpt_title_performance set completion_rate = 1.5 where window_name = 'lifetime'",
@@ -311,17 +292,53 @@ CORRUPTIONS = {
         "update main.rpt_title_performance set repeat_rate = -0.5 where window_name = 'lifetime'",
         "expect_column_values_to_be_between(column='repeat_rate', min_value=0.0, max_value=1.0)",
     ),
+}
+
+
+# Keys and not-nulls are dbt's own tests, on the whole table: `dbt build` runs them right after
+# the model and fails the night before any audit. The same corruptions fail the named test.
+DBT_OWNED = {
+    "raw_null_event_id": (
+        RAW_EVENTS,
+        "select * replace (case when event_id = 'n2' then null else event_id end as event_id) from t",
+        "stg_exports__playback_events",
+        "not_null_stg_exports__playback_events_event_id",
+    ),
+    "session_duplicate": (
+        CANDIDATE,
+        "insert into main.fct_viewing_sessions select * from main.fct_viewing_sessions where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "fct_viewing_sessions",
+        "unique_fct_viewing_sessions_session_id",
+    ),
+    "session_null": (
+        CANDIDATE,
+        "update main.fct_viewing_sessions set household_id = null where profile_id = 'pr2' and started_at >= '2026-03-03'",
+        "fct_viewing_sessions",
+        "not_null_fct_viewing_sessions_household_id",
+    ),
+    "cycle_duplicate": (
+        CANDIDATE,
+        "insert into main.fct_watch_cycles select * from main.fct_watch_cycles where profile_id = 'pr2'",
+        "fct_watch_cycles",
+        "unique_fct_watch_cycles_cycle_id",
+    ),
+    "rewatch_key": (
+        CANDIDATE,
+        "insert into main.fct_household_title_rewatches select * from main.fct_household_title_rewatches",
+        "fct_household_title_rewatches",
+        "unique_combination_fct_household_title_rewatches_household_id__title_id",
+    ),
     "performance_key": (
         CANDIDATE,
         "insert into main.rpt_title_performance select * from main.rpt_title_performance",
-        "expect_compound_columns_to_be_unique(column_list=['title_id', 'window_name'])",
+        "rpt_title_performance",
+        "unique_combination_rpt_title_performance_title_id__window_name",
     ),
 }
 
 
-@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
-def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path, case):
-    target, sql, expectation = CORRUPTIONS[case]
+def corrupted_copy(built_candidate: Path, tmp_path: Path, target: str, sql: str) -> Settings:
+    """A copy of the built candidate's warehouse with `sql` run on `target` (a raw partition or the candidate)."""
     for name in ("exports", "warehouse"):
         shutil.copytree(built_candidate / name, tmp_path / name)
     settings = Settings(exports_dir=tmp_path / "exports", warehouse_dir=tmp_path / "warehouse")
@@ -336,13 +353,36 @@ def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path,
         con = duckdb.connect(str(path))
         con.execute(sql)
         con.close()
+    return settings
 
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path, case):
+    target, sql, expectation = CORRUPTIONS[case]
+    settings = corrupted_copy(built_candidate, tmp_path, target, sql)
     stage = "output" if target == CANDIDATE else "raw"
     result = audit_in_process(settings, NIGHT2, settings.warehouse_dir / CANDIDATE, tmp_path / "docs", (stage,))
     message = result.error_message()
     assert result.decision == "refused"
     assert expectation in message, message
     assert "e.g." in message or "observed" in message or "row(s) unexpected" in message
+
+
+@pytest.mark.parametrize("case", sorted(DBT_OWNED))
+def test_every_key_dbt_owns_fails_its_dbt_test_when_broken(built_candidate, tmp_path, case):
+    target, sql, model, test = DBT_OWNED[case]
+    settings = corrupted_copy(built_candidate, tmp_path, target, sql)
+    candidate = settings.warehouse_dir / CANDIDATE
+    proc = run_dbt(
+        settings,
+        candidate,
+        ["test", "--select", model, "--exclude-resource-type", "unit_test"],
+        {"rewatch__nights": [NIGHT2.isoformat()]},
+        settings.published_path,
+    )
+    results = json.loads((dbt_run_dir(candidate) / "target" / "run_results.json").read_text())["results"]
+    failed = {result["unique_id"].split(".")[2] for result in results if result["status"] in ("fail", "error")}
+    assert proc.returncode != 0 and failed == {test}, proc.stdout[-3000:]
 
 
 def test_the_untouched_candidate_passes_every_suite(built_candidate, tmp_path):
