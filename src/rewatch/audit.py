@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewatch import faults
+from rewatch import contract, faults
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_path, partitions_glob, sql_str
@@ -180,8 +180,21 @@ def load_suites(folder: Path = SUITES_DIR) -> list[dict]:
             severity = expectation.get("meta", {}).get("severity")
             if severity not in SEVERITIES:
                 raise ValueError(f"{path}: {expectation['type']} has no meta.severity of {SEVERITIES}")
+            expectation["kwargs"] = {k: _from_contract(path, v) for k, v in expectation["kwargs"].items()}
         suites.append(suite)
     return suites
+
+
+def _from_contract(path: Path, value):
+    """`"contract:NAME"` in a suite is the export contract's own value (rewatch.contract.NAME):
+    a rule the loader owns is checked again on the raw zone without a second copy of it."""
+    if not (isinstance(value, str) and value.startswith("contract:")):
+        return value
+    name = value.removeprefix("contract:")
+    if not name.isupper() or not hasattr(contract, name):
+        raise ValueError(f"{path}: {value!r} names nothing in rewatch.contract")
+    found = getattr(contract, name)
+    return list(found) if isinstance(found, tuple) else found
 
 
 # --- The GX 1.24 / DuckDB shim ----------------------------------------------------------------
