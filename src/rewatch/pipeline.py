@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
@@ -22,9 +23,11 @@ from rewatch.stopping import stoppable
 def _writing(settings: Settings, what: str):
     """The warehouse's writer lock for a step (waits for another writer; re-entrant under `rewatch
     run`); SIGTERM and SIGINT stop the step (`stopping.Stopped`), even inside an Airflow task."""
+    from rewatch.build import published_fingerprint
     from rewatch.lock import writer_lock
 
-    with stoppable(what, settings.published_path), writer_lock(settings.warehouse_dir, what, wait=None):
+    published = partial(published_fingerprint, settings)
+    with stoppable(what, published), writer_lock(settings.warehouse_dir, what, wait=None):
         yield
 
 

@@ -19,31 +19,23 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 PR_SET_PDEATHSIG = 1
 
 
-def _fingerprint(path: Path | None) -> tuple | None:
-    try:
-        st = path.stat() if path else None
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns) if st else None
-
-
 @contextmanager
-def stoppable(what: str, published: Path | None = None) -> Iterator[None]:
+def stoppable(what: str, published: Callable[[], object] | None = None) -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT end the process, saying `what` stopped and whether
-    `published` (the published warehouse) changed meanwhile. Main thread only; elsewhere a no-op."""
+    the published warehouse changed meanwhile (`published()`: which one is in place, e.g.
+    `build.published_fingerprint`). Main thread only; elsewhere a no-op."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = _fingerprint(published)
+    before = published() if published else None
 
     def stop(signum: int, frame) -> None:
-        changed = published is not None and _fingerprint(published) != before
+        changed = published is not None and published() != before
         state = (
             "the published warehouse was replaced before the stop (the step had published)"
             if changed
