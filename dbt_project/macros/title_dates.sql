@@ -25,16 +25,3 @@
             and cycles.started_at >= changed_pairs.cycles_from
     where cycles.is_completed
 {%- endmacro %}
-
-{% macro delete_title_dates(previous_title_dates, changes, changed_pairs, sessions, cycles) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where (title_id, local_date) in (
-            select title_id, local_date from {{ previous_title_dates }}
-            union
-            {{ changed_title_dates(changes, changed_pairs, sessions, cycles) }}
-        )
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}

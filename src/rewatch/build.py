@@ -1,10 +1,13 @@
-"""Build the next warehouse file with dbt, and publish it atomically.
+"""Build a night with dbt in a scratch database, and publish it to the lake in one commit.
 
-Write-audit-publish: the published file `rewatch.duckdb` is never written in place. Each run
-copies it to `build/next-<night>.duckdb` (so incremental models keep their state), runs
-`dbt build` there, and only then moves it over the published file with `os.replace`:
-analysts with the old file open keep reading their snapshot, new connections see the new
-night, and a failed build leaves the published file byte-for-byte as it was.
+Write-audit-publish: the published lake (src/rewatch/lake.py) is never written by dbt. Each run
+starts an empty scratch database `build/next-<night>.duckdb`, attaches the lake read-only pinned
+to its last published snapshot (the state before this run), and `dbt build`s there only what the
+night changes: this run's rows of every stored table and the keys of the published rows they
+replace (models/intermediate/run/int_run_replaced__*). The audit checks that database; then one
+lake transaction deletes the replaced rows, inserts this run's, replaces the small whole tables
+and records the run: one snapshot per night. Readers attached to the lake keep their snapshot; a
+refused or failed night writes nothing to the lake (its scratch database is deleted).
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from rewatch import faults
+from rewatch import faults, lake
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 from rewatch.stopping import die_with_parent
 
-# What change capture reads of the published warehouse (the dbt sources `published*`).
+# What change capture reads of the published lake (the dbt sources `published*`).
 PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
+# The run's record in the lake, one row per night.
+RUNS_TABLE = "main.rewatch_runs"
 
 
 class BuildError(PermanentError):
@@ -47,21 +52,18 @@ class BuildResult:
     candidate_path: Path
     seconds: float
     nodes: int
-    base: str | None  # the published file this build started from (published_fingerprint)
+    base: str | None  # the published snapshot this build started from (published_fingerprint)
 
 
 def published_fingerprint(settings: Settings) -> str | None:
-    """Which published file is in place (inode, size, mtime): every publish replaces the file,
-    so a different value means another writer published in between. None: nothing published."""
-    try:
-        st = settings.published_path.stat()
-    except FileNotFoundError:
-        return None
-    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
+    """Which published state is in place: the lake's head snapshot. Every publish commits a new
+    one, so a different value means another writer published in between. None: nothing published."""
+    snapshot = lake.head_snapshot(settings)
+    return None if snapshot is None else str(snapshot)
 
 
 def candidate_path(settings: Settings, night: dt.date | None) -> Path:
-    """The file a run builds; `night=None` is the full rebuild."""
+    """The scratch database a run builds; `night=None` is the full rebuild."""
     return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}.duckdb"
 
 
@@ -77,12 +79,23 @@ def _remove_database(path: Path) -> None:
             target.unlink()
 
 
-def dbt_env(settings: Settings, database: Path, previous: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class PreviousState:
+    """The published state a run compares with: a lake and the snapshot it is pinned to."""
+
+    lake: lake.Lake
+    snapshot: int
+
+
+def dbt_env(settings: Settings, database: Path, previous: PreviousState) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "REWATCH_DBT_DATABASE": str(database),
-            "REWATCH_PUBLISHED_DATABASE": str(previous),
+            "REWATCH_PUBLISHED_CATALOG": previous.lake.catalog,
+            "REWATCH_PUBLISHED_SNAPSHOT": str(previous.snapshot),
+            "REWATCH_PUBLISHED_DATA_PATH": f"{previous.lake.data_path}/",
+            "REWATCH_DUCKDB_EXTENSIONS": str(lake.extension_directory(settings)),
             "REWATCH_RAW_DIR": str(settings.raw_dir),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -103,27 +116,35 @@ def previous_state_tables() -> dict[tuple[str, str], list[tuple[str, str]]]:
     }
 
 
-def empty_previous_state(path: Path) -> Path:
-    """The state before the first night (and before a full rebuild): those tables, empty."""
-    _remove_database(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+def empty_previous_state(settings: Settings, directory: Path) -> PreviousState:
+    """The state before the first night (and before a full rebuild): an empty lake with those
+    tables, in `directory` (the run's own folder)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    empty = lake.Lake(catalog=f"sqlite:{directory / 'catalog.sqlite'}", data_path=directory / "data")
+    lake.create(settings, empty)
+    con = lake.connect(settings)
     try:
+        lake.attach(con, empty, read_only=False)
         for (schema, table), columns in previous_state_tables().items():
-            con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create table {schema}.{table} ({', '.join(f'{c} {t}' for c, t in columns)})")
-        con.execute("checkpoint")
+            con.execute(f"create schema if not exists lake.{schema}")
+            con.execute(f"create table lake.{schema}.{table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        snapshot = lake.head(con)
     finally:
         con.close()
-    return path
+    return PreviousState(empty, snapshot)
 
 
-def check_previous_state(published: Path) -> None:
-    """Refuse to build on a published warehouse that lacks what change capture reads."""
-    con = duckdb.connect(str(published), read_only=True)
+def check_previous_state(settings: Settings) -> PreviousState:
+    """The published lake at its head, refused when it lacks what change capture reads."""
+    published = lake.lake_of(settings)
+    con = lake.connect(settings)
     try:
+        lake.attach(con, published)
+        snapshot = lake.head(con)
         present = set(
-            con.execute("select table_schema, table_name, column_name from information_schema.columns").fetchall()
+            con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'lake'"
+            ).fetchall()
         )
     finally:
         con.close()
@@ -135,23 +156,29 @@ def check_previous_state(published: Path) -> None:
     ]
     if missing:
         raise BuildError(
-            f"{published} was built by an older rewatch: it lacks {', '.join(missing[:5])}"
-            f"{' and more' if len(missing) > 5 else ''}. Run `rewatch rebuild` once; the published warehouse is unchanged."
+            f"the published lake {published.describe()} was built by an older rewatch: it lacks "
+            f"{', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}. Run `rewatch rebuild` once; "
+            "the published warehouse is unchanged."
         )
+    return PreviousState(published, snapshot)
 
 
 def run_dbt(
-    settings: Settings, database: Path, args: list[str], vars_: dict | None = None, previous: Path | None = None
+    settings: Settings,
+    database: Path,
+    args: list[str],
+    vars_: dict | None = None,
+    previous: PreviousState | None = None,
 ) -> subprocess.CompletedProcess:
     """Run a dbt command against `database` in a child process (isolated memory and crashes).
 
-    `previous` is the published warehouse the run compares with (attached read-only as
+    `previous` is the published state the run compares with (attached read-only as
     `published`); None: an empty one (the first night, a full rebuild). The child is this
     environment's dbt through `rewatch.dbt_runner` (the build's fault points).
     """
     run_dir = dbt_run_dir(database)
     if previous is None:
-        previous = empty_previous_state(run_dir / "previous-empty.duckdb")
+        previous = empty_previous_state(settings, run_dir / "previous-empty")
     cmd = [
         sys.executable,
         "-m",
@@ -199,35 +226,28 @@ def _failures(run_dir: Path) -> list[str]:
 def build_night(
     settings: Settings, night: dt.date | None, full_refresh: bool = False, nights: list[dt.date] | None = None
 ) -> BuildResult:
-    """Copy the published file (or start empty) and `dbt build` the next warehouse in it.
+    """`dbt build` what night `night` changes into an empty scratch database.
 
-    Incremental: only what night `night` changes is recomputed. With `full_refresh`, the file
-    starts empty and `nights` (default: every loaded night) are processed (`rewatch rebuild`).
+    Incremental: only what the night changes is recomputed, compared with the published lake.
+    With `full_refresh`, the published state is empty and `nights` (default: every loaded night)
+    are processed (`rewatch rebuild`).
     """
     if night is None and not full_refresh:
         raise ValueError("an incremental build needs a night")
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     candidate = candidate_path(settings, night)
-    # A run killed before publishing leaves its candidate (and its WAL: the candidate is a
-    # throwaway copy, rebuilt from the published file, so both go), a half copy or a dbt run
-    # folder. The published file and its own state are never touched here.
-    copying = candidate.with_suffix(".copying")
+    # A run killed before publishing leaves its scratch database (and its WAL) or a dbt run
+    # folder: both go. The lake is never touched here.
     _remove_database(candidate)
-    copying.unlink(missing_ok=True)
     shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
     base = published_fingerprint(settings)
     previous = None
-    if settings.published_path.exists() and not full_refresh:
-        check_previous_state(settings.published_path)
-        previous = settings.published_path
-        shutil.copyfile(settings.published_path, copying)
-        os.replace(copying, candidate)
-    faults.point("build:copied")
+    if base is not None and not full_refresh:
+        previous = check_previous_state(settings)
+        base = str(previous.snapshot)
     started = time.monotonic()
     # Unit tests check the models' code, not the night's data: `make test` runs them.
     args = ["build", "--fail-fast", "--exclude-resource-type", "unit_test"]
-    if full_refresh:
-        args.append("--full-refresh")
     nights = (nights or loaded_nights(settings)) if full_refresh else [night]
     if not nights:
         raise BuildError("no loaded nights to build from; run a night first")
@@ -252,69 +272,123 @@ def build_night(
 UNCHECKED = object()
 
 
+@dataclass(frozen=True)
+class PublishedTable:
+    """A model the publish step writes to the lake (dbt meta `rewatch_publish`)."""
+
+    schema: str
+    name: str
+    mode: str  # replace: the whole table; apply: delete int_run_replaced__<name>'s keys, insert the model's rows
+
+
+def published_tables(run_dir: Path) -> list[PublishedTable]:
+    """The models a build publishes, from its dbt manifest."""
+    manifest = json.loads((run_dir / "target" / "manifest.json").read_text())
+    tables = []
+    for node in manifest["nodes"].values():
+        mode = (node.get("config", {}).get("meta") or {}).get("rewatch_publish")
+        if node.get("resource_type") == "model" and mode:
+            if mode not in ("replace", "apply"):
+                raise BuildError(f"{node['unique_id']}: meta rewatch_publish must be replace or apply, not {mode!r}")
+            tables.append(PublishedTable(node["schema"], node["alias"], mode))
+    return sorted(tables, key=lambda t: (t.schema, t.name))
+
+
+def _apply(con: duckdb.DuckDBPyConnection, table: PublishedTable, existing: set[tuple[str, str]], full: bool) -> None:
+    target, source = f"lake.{table.schema}.{table.name}", f"scratch.{table.schema}.{table.name}"
+    if table.mode == "replace" or full or (table.schema, table.name) not in existing:
+        con.execute(f"create schema if not exists lake.{table.schema}")
+        con.execute(f"create or replace table {target} as select * from {source}")
+        return
+    replaced = f"scratch.this_run.int_run_replaced__{table.name}"
+    keys = [row[0] for row in con.execute(f"select column_name from (describe {replaced})").fetchall()]
+    columns = ", ".join(keys)
+    con.execute(f"delete from {target} where ({columns}) in (select {columns} from {replaced})")
+    con.execute(f"insert into {target} by name select * from {source}")
+
+
 def publish(
     settings: Settings,
     night: dt.date | None,
     summary: dict,
     nights: list[dt.date] | None = None,
     base: str | object | None = UNCHECKED,
-) -> Path:
-    """Record the run in the candidate, checkpoint it, and move it over the published file.
+) -> lake.Lake:
+    """Apply the audited scratch database to the lake in one transaction, and record the run.
 
-    `nights` are the nights the run processed (default: `night`); a rebuild records them all.
-    `base`: the published file the build started from (BuildResult.base); when the file in
-    place is another one, another writer published meanwhile and this candidate, built without
-    that change, is discarded instead of replacing it (PublishConflictError).
+    `nights` are the nights the run processed (default: `night`); a rebuild records them all and
+    replaces every table. `base`: the published snapshot the build started from
+    (BuildResult.base); when the lake's head is another one, another writer published meanwhile
+    and this build, made without that change, is discarded (PublishConflictError).
     """
     candidate = candidate_path(settings, night)
+    run_dir = dbt_run_dir(candidate)
     if not candidate.exists():
         raise BuildError(
             f"{candidate}: no built warehouse to publish for {night or 'the rebuild'} (its build failed or was "
             "discarded); run the build again before publishing. The published warehouse is unchanged."
         )
+    published = lake.lake_of(settings)
+    conflict = PublishConflictError(
+        f"the published lake {published.describe()} changed since the build of {night or 'the rebuild'} started "
+        f"(another writer published meanwhile); not publishing a build that lacks that change. "
+        f"The published warehouse is unchanged: run {night or 'the rebuild'} again."
+    )
     if base is not UNCHECKED and published_fingerprint(settings) != base:
         discard_candidate(settings, night)
-        raise PublishConflictError(
-            f"{settings.published_path} changed since the build of {night or 'the rebuild'} started (another "
-            f"writer published meanwhile); not replacing it with a warehouse that lacks that change. "
-            f"The published warehouse is unchanged: run {night or 'the rebuild'} again."
-        )
+        raise conflict
     nights = nights or [night]
-    con = duckdb.connect(str(candidate))
+    tables = published_tables(run_dir)
+    if not lake.exists(published):
+        lake.create(settings, published)
+    con = lake.connect(settings)
     try:
-        con.execute("create table if not exists main.rewatch_runs (night date, published_at timestamp, summary json)")
+        lake.attach(con, published, read_only=False)
+        con.execute(f"attach '{candidate}' as scratch (read_only)")
+        con.execute("begin")
+        if base is not UNCHECKED and base is not None and str(lake.head(con)) != base:
+            con.execute("rollback")
+            discard_candidate(settings, night)
+            raise conflict
+        existing = set(
+            con.execute("select schema_name, table_name from duckdb_tables() where database_name = 'lake'").fetchall()
+        )
+        for table in tables:
+            _apply(con, table, existing, full=night is None)
+        con.execute(
+            f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)"
+        )
+        con.execute(f"delete from lake.{RUNS_TABLE} where night in (select unnest(?::date[]))", [list(nights)])
         for processed in nights:
-            con.execute("delete from main.rewatch_runs where night = ?", [processed])
             con.execute(
-                "insert into main.rewatch_runs values (?, cast(now() at time zone 'UTC' as timestamp), ?)",
+                f"insert into lake.{RUNS_TABLE} values (?, cast(now() at time zone 'UTC' as timestamp), ?)",
                 [processed, json.dumps(summary, sort_keys=True, default=str)],
             )
-        con.execute("checkpoint")
+        kind = "rebuild" if night is None else "night"
+        lake.tag_commit(con, "lake", kind, [n.isoformat() for n in nights], f"{kind} {night or ''}".strip())
+        faults.point("publish:before_commit")
+        con.execute("commit")
     finally:
         con.close()
-    if Path(str(candidate) + ".wal").exists():
-        raise RuntimeError(f"{candidate}.wal still exists after checkpoint; not publishing a file without its log")
-    faults.point("publish:before_replace")
-    os.replace(candidate, settings.published_path)
-    faults.point("publish:after_replace")
-    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
-    return settings.published_path
+    faults.point("publish:after_commit")
+    discard_candidate(settings, night)
+    return published
 
 
 def discard_candidate(settings: Settings, night: dt.date | None) -> None:
-    """Remove a candidate the audit refused (and its dbt run folder): nothing half-made stays."""
+    """Remove a scratch database (published, refused or abandoned) and its dbt run folder."""
     candidate = candidate_path(settings, night)
     _remove_database(candidate)
     shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
 
 
 def published_nights(settings: Settings) -> list[dt.date] | None:
-    """Nights the published warehouse holds (None when nothing is published yet)."""
-    if not settings.published_path.exists():
+    """Nights the published lake holds (None when nothing is published yet)."""
+    if lake.head_snapshot(settings) is None:
         return None
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = lake.open_published(settings)
     try:
-        return [row[0] for row in con.execute("select distinct night from main.rewatch_runs order by 1").fetchall()]
+        return [row[0] for row in con.execute(f"select distinct night from {RUNS_TABLE} order by 1").fetchall()]
     finally:
         con.close()
 
@@ -367,24 +441,30 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
     """`dbt docs generate` for the published warehouse: one self-contained page (lineage, every
     model's grain and columns) in `out_dir` (default: <reports>/dbt-docs/index.html).
 
-    dbt reads the column catalog from a throwaway copy of the published file (it opens its
-    database for writing) and attaches the published file itself read-only, as a run does.
+    dbt reads the column catalog from a throwaway database holding a view of every published
+    table, with the lake attached read-only as `published`, as a run does.
     """
     nights = published_nights(settings)
     if not nights:
-        raise BuildError(f"{settings.published_path}: nothing published yet; run a night first")
+        raise BuildError(f"nothing published yet in {settings.warehouse_dir}; run a night first")
     out_dir = out_dir or settings.reports_dir / "dbt-docs"
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     database = settings.build_dir / "docs.duckdb"
     _remove_database(database)
-    shutil.copyfile(settings.published_path, database)
+    previous = check_previous_state(settings)
+    con = lake.connect(settings, str(database))
+    try:
+        lake.attach(con, previous.lake, alias="published", snapshot=previous.snapshot)
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'published'"
+        ).fetchall():
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create view {schema}.{table} as select * from published.{schema}.{table}")
+    finally:
+        con.close()
     try:
         proc = run_dbt(
-            settings,
-            database,
-            ["docs", "generate", "--static"],
-            {"rewatch__nights": [nights[-1].isoformat()]},
-            settings.published_path,
+            settings, database, ["docs", "generate", "--static"], {"rewatch__nights": [nights[-1].isoformat()]}, previous
         )
         target = dbt_run_dir(database) / "target"
         if proc.returncode != 0 or not (target / "static_index.html").exists():

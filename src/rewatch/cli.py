@@ -245,6 +245,7 @@ def backfill(
 @app.command()
 def rebuild(wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False) -> None:
     """Rebuild every table from the published nights' raw data (a full refresh), audit, publish."""
+    from rewatch.lake import lake_of
     from rewatch.pipeline import rebuild as run_rebuild
 
     settings = get_settings()
@@ -257,7 +258,7 @@ def rebuild(wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = Fals
         raise typer.Exit(1) from None
     console.print(
         f"rebuilt {len(summary['nights'])} nights ({summary['nights'][0]} .. {summary['nights'][-1]}) "
-        f"in {time.monotonic() - began:.0f}s; published {settings.published_path}"
+        f"in {time.monotonic() - began:.0f}s; published to the lake {lake_of(settings).describe()}"
     )
 
 
@@ -344,6 +345,7 @@ def docs(
 ) -> None:
     """Write dbt's documentation of the published warehouse: lineage, grains, columns (one HTML file)."""
     from rewatch.build import generate_docs
+    from rewatch.lake import lake_of
 
     settings = get_settings()
     try:
@@ -352,20 +354,21 @@ def docs(
     except PermanentError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
-    console.print(f"dbt docs of {settings.published_path}: {page} (open it in a browser; it needs no server)")
+    console.print(f"dbt docs of the lake {lake_of(settings).describe()}: {page} (open it in a browser; it needs no server)")
 
 
 @app.command()
 def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     """Summarise the published warehouse: totals and the top titles (starters, completers, repeats)."""
+    from rewatch.lake import head_snapshot, lake_of
     from rewatch.report import warehouse_summary
 
     settings = get_settings()
-    path = settings.published_path
-    if not path.exists():
-        err.print(f"{path}: nothing published yet; run `rewatch run` first")
+    published = lake_of(settings)
+    if head_snapshot(settings) is None:
+        err.print(f"nothing published yet in {settings.warehouse_dir} (no lake {published.describe()}); run `rewatch run` first")
         raise typer.Exit(1)
-    totals, rows = warehouse_summary(path, top)
+    totals, rows = warehouse_summary(settings, top)
     console.print(
         f"nights published: {totals['nights']}   households: {totals['households']:,}   "
         f"sessions: {totals['sessions']:,}   views: {totals['views']:,}   completions: {totals['completions']:,}   "
@@ -389,10 +392,10 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
             row["top_daypart"] or "",
         )
     console.print(table)
-    console.print(f"published file: {path}")
+    console.print(f"published lake: {published.describe()}")
     console.print(
-        'query it read-only: uv run python -c "import duckdb; '
-        f"print(duckdb.connect('{path}', read_only=True).sql('select * from rpt_title_performance limit 5'))\""
+        'query it read-only: uv run python -c "import rewatch; '
+        "print(rewatch.connect().sql('select * from rpt_title_performance limit 5'))\""
     )
 
 

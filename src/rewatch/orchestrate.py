@@ -147,6 +147,7 @@ def unverified(dag, run, night: dt.date, settings) -> tuple[str, str] | None:
     `rewatch_runs` must now hold the night.
     """
     from rewatch.build import published_nights
+    from rewatch.lake import lake_of
 
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     if not states:
@@ -165,7 +166,7 @@ def unverified(dag, run, night: dt.date, settings) -> tuple[str, str] | None:
         return (
             "publish",
             f"night {night}: every task reported success, but the published warehouse "
-            f"{settings.published_path} does not record the night in rewatch_runs; it was not published",
+            f"lake {lake_of(settings).describe()} does not record the night in rewatch_runs; it was not published",
         )
     return None
 

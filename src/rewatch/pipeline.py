@@ -148,14 +148,14 @@ def publish(
         # Audited: this delivery becomes the night's accepted one (before the replace, so a
         # published night always has its delivery kept).
         accept_night(settings.raw_dir, night)
-        path = publish_file(settings, night, summary, base=base)
-        counts = warehouse_counts(path)
+        published = publish_file(settings, night, summary, base=base)
+        counts = warehouse_counts(settings)
         outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
         return update_report(
             settings,
             night,
             **counts,
-            published_path=str(path),
+            published_lake=published.describe(),
             outcome=outcome,
             publish_decision=audit_summary["decision"],
         )

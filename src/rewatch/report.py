@@ -14,9 +14,11 @@ import yaml
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 
 
-def warehouse_counts(published: Path) -> dict:
-    """Headline counts of a warehouse file, read-only."""
-    con = duckdb.connect(str(published), read_only=True)
+def warehouse_counts(settings: Settings) -> dict:
+    """Headline counts of the published lake, read-only."""
+    from rewatch.lake import open_published
+
+    con = open_published(settings)
     try:
         sessions, views, hours = con.execute(
             "select count(*), count(*) filter (where is_view), coalesce(sum(played_seconds), 0) / 3600 "
@@ -239,9 +241,11 @@ limit ?
 """
 
 
-def warehouse_summary(published: Path, top: int = 10) -> tuple[dict, list[dict]]:
-    """Totals and the top titles by lifetime starters, read-only from a published file."""
-    con = duckdb.connect(str(published), read_only=True)
+def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dict]]:
+    """Totals and the top titles by lifetime starters, read-only from the published lake."""
+    from rewatch.lake import open_published
+
+    con = open_published(settings)
     try:
         nights = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()[0]
         sessions, views, households = con.execute(

@@ -14,7 +14,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
-PUBLISHED_FILE_NAME = "rewatch.duckdb"
 WRITER_POOL = "warehouse_writer"
 DAG_ID = "rewatch_nightly"
 
@@ -37,11 +36,13 @@ class Settings:
 
     exports_dir: Path
     warehouse_dir: Path
+    # The published lake's catalog (`REWATCH_LAKE_CATALOG`): `postgres:<libpq string>` when
+    # deployed; None, the embedded default, a SQLite file under the warehouse directory.
+    catalog: str | None = None
 
     @property
-    def published_path(self) -> Path:
-        """The file analysts open: replaced atomically, never written in place."""
-        return self.warehouse_dir / PUBLISHED_FILE_NAME
+    def lake_catalog(self) -> str:
+        return self.catalog or f"sqlite:{self.warehouse_dir / 'lake' / 'catalog.sqlite'}"
 
     @property
     def raw_dir(self) -> Path:
@@ -63,4 +64,5 @@ def get_settings() -> Settings:
     data = Path(os.environ.get("REWATCH_DATA_DIR", Path.cwd() / "data"))
     exports = Path(os.environ.get("REWATCH_EXPORTS_DIR", data / "exports"))
     warehouse = Path(os.environ.get("REWATCH_WAREHOUSE_DIR", data / "warehouse"))
-    return Settings(exports_dir=exports.resolve(), warehouse_dir=warehouse.resolve())
+    catalog = os.environ.get("REWATCH_LAKE_CATALOG") or None
+    return Settings(exports_dir=exports.resolve(), warehouse_dir=warehouse.resolve(), catalog=catalog)

@@ -1,3 +1,6 @@
+{#- A table, not a view: it reads the published lake, which the audit does not attach. -#}
+{{ config(materialized="table") }}
+
 -- The (household, title) rows this run rewrote, with the household's cycles of the title (a
 -- completion is a completed cycle: there are never more completions than cycles).
 with
@@ -10,7 +13,7 @@ rewatches as (
 
 cycles as (
 
-    select * from {{ ref('fct_watch_cycles') }}
+    select * from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }}
 
 ),
 

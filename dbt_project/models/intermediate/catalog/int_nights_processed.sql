@@ -1,6 +1,6 @@
-{{ config(materialized='incremental', unique_key='export_date', incremental_strategy='delete+insert') }}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
--- The export nights whose data the warehouse holds (every run adds its own).
+-- This run's export nights: the publish step adds them to the published ones (after_run reads both).
 with
 
 run_nights as (

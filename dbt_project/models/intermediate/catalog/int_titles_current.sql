@@ -1,3 +1,5 @@
+{{ config(meta={'rewatch_publish': 'replace'}) }}
+
 -- The dimension as this run derives its sessions; the next run compares it with the published copy.
 with
 

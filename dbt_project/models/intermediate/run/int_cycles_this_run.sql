@@ -62,7 +62,7 @@ sessions as (
 
 segments as (
 
-    select * from {{ ref('int_viewing_segments_merged') }}
+    select * from {{ after_run('published_intermediate', 'int_viewing_segments_merged', ['session_id']) }}
 
 ),
 

@@ -1,12 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where export_date in ({{ run_nights() }}){% endif %}",
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
--- Every valid delivery of every processed night; this run's nights replace what they held.
+-- Every valid delivery of this run's nights: published, they replace what those nights held.
 with
 
 night_deliveries as (

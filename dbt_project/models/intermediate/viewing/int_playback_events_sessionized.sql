@@ -9,7 +9,7 @@ changes as (
 
 deliveries as (
 
-    select * from {{ ref('int_playback_events') }}
+    select * from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
 
 ),
 

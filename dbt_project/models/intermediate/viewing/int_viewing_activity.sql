@@ -9,7 +9,7 @@ deliveries as (
 
 nights as (
 
-    select * from {{ ref('int_nights_processed') }}
+    select * from {{ after_run('published_intermediate', 'int_nights_processed', ['export_date']) }}
 
 ),
 

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ assert_this_run() }}",
-            "{{ delete_changed_since(['profile_id', 'device_id', 'title_id'], 'session_started_at', ref('int_run_changes'), 'recompute_from') }}",
-        ],
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
 -- The content each session covered: every counted pair covers
 -- [position, position + played seconds]; overlapping pieces merged per session. A

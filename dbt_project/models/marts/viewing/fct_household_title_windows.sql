@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ assert_this_run() }}",
-            "{{ delete_changed(['household_id', 'title_id'], ref('int_run_changes')) }}",
-        ],
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
 -- Per household, title and launch window: did it view, how many completions, how long.
 -- Windows count local days from the title's release date; `lifetime` has no bounds.
@@ -21,13 +12,13 @@ changes as (
 
 sessions as (
 
-    select * from {{ ref('fct_viewing_sessions') }}
+    select * from {{ after_run('published', 'fct_viewing_sessions', ['session_id']) }}
 
 ),
 
 cycles as (
 
-    select * from {{ ref('fct_watch_cycles') }}
+    select * from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }}
 
 ),
 

@@ -1,54 +1,28 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ assert_this_run() }}",
-            "{{ delete_title_dates(ref('int_run_previous_title_dates'), ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')) }}",
-        ],
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
 with
 
-previous_title_dates as (
+title_dates as (
 
-    select * from {{ ref('int_run_previous_title_dates') }}
+    select * from {{ ref('int_run_title_dates') }}
 
 ),
 
 sessions as (
 
-    select * from {{ ref('fct_viewing_sessions') }}
+    select * from {{ after_run('published', 'fct_viewing_sessions', ['session_id']) }}
 
 ),
 
 cycles as (
 
-    select * from {{ ref('fct_watch_cycles') }}
+    select * from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }}
 
 ),
 
 profiles as (
 
     select * from {{ ref('int_profiles_current') }}
-
-),
-
--- The (title, local date) rows this run touches: those of the changed pairs before the run
--- and after it.
-title_dates as (
-
-    select
-        title_id,
-        local_date
-    from previous_title_dates
-
-    union
-
-    {{ changed_title_dates(
-        ref('int_run_changes'), ref('int_run_changed_pairs'), ref('fct_viewing_sessions'), ref('fct_watch_cycles')
-    ) }}
 
 ),
 

@@ -1,16 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ assert_this_run() }}",
-            "{{ delete_changed_since(['profile_id', 'device_id', 'title_id'], 'started_at', ref('int_run_changes'), 'recompute_from') }}",
-        ],
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
--- The changed streams' rows from their recompute points are deleted (pre-hook) and replaced by
--- this run's sessions.
+-- This run's sessions: published, they replace the changed streams' sessions from their
+-- recompute points (int_run_replaced__fct_viewing_sessions).
 with
 
 sessions_this_run as (

@@ -1,16 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ assert_this_run() }}",
-            "{{ delete_changed_since(['profile_id', 'title_id'], 'started_at', ref('int_run_changed_pairs'), 'cycles_from') }}",
-        ],
-    )
-}}
+{{ config(meta={'rewatch_publish': 'apply'}) }}
 
--- The changed pairs' rows from their recompute points are deleted (pre-hook) and replaced by
--- this run's cycles.
+-- This run's watch cycles: published, they replace the changed pairs' cycles from their
+-- recompute points (int_run_replaced__fct_watch_cycles).
 with
 
 cycles_this_run as (

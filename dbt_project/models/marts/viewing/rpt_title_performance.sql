@@ -2,7 +2,7 @@ with
 
 household_title_windows as (
 
-    select * from {{ ref('fct_household_title_windows') }}
+    select * from {{ after_run('published', 'fct_household_title_windows', ['household_id', 'title_id']) }}
 
 ),
 

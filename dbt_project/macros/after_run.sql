@@ -1,0 +1,57 @@
+{#- A stored table as it stands once this run is published: its published rows minus those this
+    run replaces (every row matching a row of `int_run_replaced__<table>` on that model's
+    columns), plus this run's rows (the model itself holds only those). The publish step applies
+    exactly this to the lake (src/rewatch/build.py), so what a model reads here is what analysts
+    will read. -#}
+{% macro after_run(source_name, table_name, key_columns) -%}
+    (
+        select published_rows.*
+        from {{ source(source_name, table_name) }} as published_rows
+        anti join {{ ref('int_run_replaced__' ~ table_name) }} as replaced
+            on
+                {% for column in key_columns -%}
+                published_rows.{{ column }} = replaced.{{ column }}{{ " and" if not loop.last }}
+                {% endfor %}
+        union all by name
+        select * from {{ ref(table_name) }}
+    )
+{%- endmacro %}
+
+{#- The body of `int_run_replaced__<table>`: the keys (`key_columns`) of the published rows whose
+    `match_columns` are those of a row of `changes` (from its `from_column` on, by `time_column`,
+    when given). -#}
+{% macro replaced_rows(published, key_columns, changes, match_columns, time_column=none, from_column=none) -%}
+with
+
+published_rows as (
+
+    select * from {{ published }}
+
+),
+
+changes as (
+
+    select * from {{ changes }}
+
+),
+
+replaced as (
+
+    select distinct {% for column in key_columns -%}
+        published_rows.{{ column }}{{ ", " if not loop.last }}
+    {%- endfor %}
+    from published_rows
+    semi join changes
+        on
+            {% for column in match_columns -%}
+            published_rows.{{ column }} = changes.{{ column }}
+            {%- if not loop.last or time_column %} and{% endif %}
+            {% endfor -%}
+            {%- if time_column -%}
+            published_rows.{{ time_column }} >= changes.{{ from_column }}
+            {%- endif %}
+
+)
+
+select * from replaced
+{%- endmacro %}

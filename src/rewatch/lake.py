@@ -1,0 +1,220 @@
+"""The published warehouse: a DuckLake (a SQL catalog plus Parquet files), one snapshot per night.
+
+Embedded, the catalog is a SQLite file in WAL mode under the warehouse directory (in the default
+journal mode a commit fails while a reader holds the file, ducklake#128); deployed, it is a
+PostgreSQL database (`REWATCH_LAKE_CATALOG=postgres:dbname=... host=...`). The data files live
+under `<warehouse>/lake/data/` either way. docs/architecture.md records why and what was measured.
+
+Every commit to the lake is a rewatch publish (a night, a rebuild, an erasure), tagged with
+`set_commit_message('rewatch', ..., extra_info => {...})`: the head is always audited data, and
+the snapshots' `extra_info` is the night -> snapshot map that time travel reads.
+
+The extensions come from PyPI wheels (`duckdb-extension-*`), never from the network: they are
+copied into a folder the warehouse owns, and DuckDB is told not to download anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import duckdb_extensions
+
+from rewatch.errors import PermanentError
+from rewatch.settings import Settings
+
+EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner")
+AUTHOR = "rewatch"
+
+
+class LakeError(PermanentError):
+    """The lake cannot be opened or does not hold what rewatch expects: the message says what to do."""
+
+
+def extension_directory(settings: Settings) -> Path:
+    """The folder DuckDB loads extensions from: filled from the installed wheels (offline)."""
+    directory = settings.warehouse_dir / "duckdb_extensions"
+    for name in EXTENSIONS:
+        if not any(directory.rglob(f"{name}.duckdb_extension")):
+            directory.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(config={"extension_directory": str(directory), "autoinstall_known_extensions": False})
+            try:
+                duckdb_extensions.import_extension(name, con=con)
+            finally:
+                con.close()
+    return directory
+
+
+def connection_config(settings: Settings) -> dict[str, object]:
+    """DuckDB settings for any connection that touches the lake (dbt's profile uses the same)."""
+    return {
+        "extension_directory": str(extension_directory(settings)),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+    }
+
+
+def connect(settings: Settings, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the lake's extensions loaded (nothing attached yet)."""
+    con = duckdb.connect(database, read_only=read_only, config=connection_config(settings))
+    for name in EXTENSIONS:
+        con.execute(f"load {name}")
+    return con
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a lake's catalog and data live."""
+
+    catalog: str  # `sqlite:<file>` or `postgres:<libpq connection string>`
+    data_path: Path
+
+    @property
+    def uri(self) -> str:
+        return f"ducklake:{self.catalog}"
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        return Path(self.catalog.removeprefix("sqlite:")) if self.catalog.startswith("sqlite:") else None
+
+    def describe(self) -> str:
+        """The catalog for messages (a PostgreSQL password is never shown)."""
+        if self.sqlite_file:
+            return str(self.sqlite_file)
+        return " ".join(part for part in self.catalog.split() if not part.startswith("password="))
+
+
+def lake_of(settings: Settings) -> Lake:
+    """The published lake of these settings (`REWATCH_LAKE_CATALOG` chooses PostgreSQL)."""
+    return Lake(catalog=settings.lake_catalog, data_path=settings.warehouse_dir / "lake" / "data")
+
+
+def exists(lake: Lake) -> bool:
+    """Whether the catalog was created (a PostgreSQL catalog is asked; a SQLite one is a file)."""
+    if lake.sqlite_file is not None:
+        return lake.sqlite_file.exists()
+    import psycopg2
+
+    try:
+        with psycopg2.connect(lake.catalog.removeprefix("postgres:")) as pg, pg.cursor() as cur:
+            cur.execute("select to_regclass('ducklake_snapshot') is not null")
+            return bool(cur.fetchone()[0])
+    except psycopg2.OperationalError as error:
+        raise LakeError(f"cannot reach the lake catalog {lake.describe()}: {error}".strip()) from error
+
+
+def create(settings: Settings, lake: Lake) -> None:
+    """Create an empty lake (its SQLite catalog in WAL mode first, so readers never block a commit)."""
+    if lake.sqlite_file is not None:
+        lake.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(lake.sqlite_file)
+        try:
+            db.execute("pragma journal_mode=wal")
+        finally:
+            db.close()
+    lake.data_path.mkdir(parents=True, exist_ok=True)
+    con = connect(settings)
+    try:
+        con.execute(f"attach '{lake.uri}' as lake (data_path '{lake.data_path}/')")
+    finally:
+        con.close()
+
+
+def attach(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    alias: str = "lake",
+    read_only: bool = True,
+    snapshot: int | None = None,
+) -> None:
+    """Attach `lake` as `alias`: read-only by default, pinned to `snapshot` when given (readers in
+    other processes keep that snapshot while later nights commit)."""
+    options = []
+    if read_only:
+        options.append("read_only")
+    if snapshot is not None:
+        options.append(f"snapshot_version {int(snapshot)}")
+    # The catalog stores the data path it was created with; the warehouse directory may have
+    # moved since (copied, restored from a backup), so the path is always the one beside it.
+    options += [f"data_path '{lake.data_path}/'", "override_data_path true"]
+    con.execute(f"attach '{lake.uri}' as {alias} ({', '.join(options)})")
+
+
+@dataclass(frozen=True)
+class Publish:
+    """One rewatch commit: the snapshot it made and what it published."""
+
+    snapshot: int
+    kind: str  # night | rebuild | forget
+    nights: tuple[str, ...]
+    committed_at: object
+
+
+def publishes(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> list[Publish]:
+    """rewatch's commits to the lake attached as `alias`, oldest first."""
+    rows = con.execute(
+        f"select snapshot_id, commit_extra_info, snapshot_time from {alias}.snapshots() "
+        f"where author = '{AUTHOR}' order by snapshot_id"
+    ).fetchall()
+    out = []
+    for snapshot, extra, at in rows:
+        info = json.loads(extra or "{}")
+        out.append(Publish(snapshot=snapshot, kind=info.get("kind", "night"), nights=tuple(info.get("nights", [])), committed_at=at))
+    return out
+
+
+def head(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> int:
+    return con.execute(f"select id from {alias}.current_snapshot()").fetchone()[0]
+
+
+def tag_commit(con: duckdb.DuckDBPyConnection, alias: str, kind: str, nights: list[str], message: str) -> None:
+    """Tag the open write transaction as a rewatch publish (before its COMMIT)."""
+    extra = json.dumps({"kind": kind, "nights": sorted(nights)})
+    con.execute(f"call {alias}.set_commit_message(?, ?, extra_info => ?)", [AUTHOR, message, extra])
+
+
+def head_snapshot(settings: Settings) -> int | None:
+    """The published lake's head snapshot (the last published night), None when nothing was published."""
+    published = lake_of(settings)
+    if published.sqlite_file is not None:
+        if not published.sqlite_file.exists():
+            return None
+        # The catalog's own table, read without DuckDB (cheap: the stop handler asks it too).
+        db = sqlite3.connect(f"file:{published.sqlite_file}?mode=ro", uri=True)
+        try:
+            return db.execute("select max(snapshot_id) from ducklake_snapshot").fetchone()[0]
+        except sqlite3.OperationalError:
+            return None
+        finally:
+            db.close()
+    if not exists(published):
+        return None
+    con = connect(settings)
+    try:
+        attach(con, published)
+        return head(con)
+    finally:
+        con.close()
+
+
+def open_published(settings: Settings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published lake (attached as `lake` and in use), pinned to
+    `snapshot` when given, else to the head at the time of the call."""
+    published = lake_of(settings)
+    if not exists(published):
+        raise LakeError(f"nothing published yet in {settings.warehouse_dir} (no lake catalog {published.describe()}); run a night first")
+    con = connect(settings)
+    try:
+        if snapshot is None:
+            attach(con, published)
+            snapshot = head(con)
+            con.execute("detach lake")
+        attach(con, published, snapshot=snapshot)
+        con.execute("use lake")
+    except Exception:
+        con.close()
+        raise
+    return con
