@@ -87,3 +87,34 @@ def write_night(
     if manifest:
         write_manifest(folder, night, rows)
     return folder
+
+
+# --- The published lake, as tests look at it -------------------------------------------------
+
+
+def published_marker(settings) -> tuple:
+    """What changes when anything is published: the lake's head snapshot and its data files.
+    Equal before and after = nothing was written to the published warehouse."""
+    from rewatch.lake import head_snapshot, lake_of
+
+    data = lake_of(settings).data_path
+    files = sorted(str(p.relative_to(data)) for p in data.rglob("*") if p.is_file()) if data.exists() else []
+    return head_snapshot(settings), tuple(files)
+
+
+def copy_published(settings, dest: Path) -> Path:
+    """A copy of the published lake (catalog and data) in the warehouse directory `dest`, for
+    `rewatch.compare.diff_warehouses(dest, settings.warehouse_dir)` after later runs."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(settings.warehouse_dir / "lake", dest / "lake", dirs_exist_ok=False)
+    return dest
+
+
+def published_connection(settings):
+    """A read-only connection to the published lake, its tables in the default schema (as
+    `rewatch.connect()` gives analysts); `main.<table>` and `intermediate.<table>` work too."""
+    from rewatch.lake import open_published
+
+    return open_published(settings)

@@ -1,4 +1,4 @@
-"""Compare two warehouse files table by table (incremental runs must equal a full rebuild)."""
+"""Compare two published warehouses table by table (incremental runs must equal a full rebuild)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from rewatch.settings import PUBLISHED_TABLES
+from rewatch.lake import attach, connect, lake_of
+from rewatch.settings import PUBLISHED_TABLES, Settings
 
 
 def _rounded_columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> str:
@@ -25,12 +26,13 @@ def _rounded_columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -
 
 
 def diff_warehouses(left: Path, right: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, tuple[int, int]]:
-    """For each table: (rows only in left, rows only in right), as multisets. All zeros = equal."""
-    con = duckdb.connect()
+    """For each table: (rows only in left, rows only in right), as multisets. All zeros = equal.
+
+    `left` and `right` are warehouse directories; their lakes are compared at their heads."""
+    con = connect(Settings(exports_dir=Path(left), warehouse_dir=Path(left)))
     try:
         for alias, path in (("lhs", left), ("rhs", right)):
-            quoted = str(path).replace("'", "''")
-            con.execute(f"attach '{quoted}' as {alias} (read_only)")
+            attach(con, lake_of(Settings(exports_dir=Path(path), warehouse_dir=Path(path))), alias=alias)
         result = {}
         for table in tables:
             a = f"select {_rounded_columns(con, 'lhs', table)} from lhs.main.{table}"

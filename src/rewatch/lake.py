@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,10 @@ class LakeError(PermanentError):
     """The lake cannot be opened or does not hold what rewatch expects: the message says what to do."""
 
 
-def extension_directory(settings: Settings) -> Path:
-    """The folder DuckDB loads extensions from: filled from the installed wheels (offline)."""
-    directory = settings.warehouse_dir / "duckdb_extensions"
+def extension_directory(settings: Settings | None = None) -> Path:
+    """The folder DuckDB loads extensions from, one per Python environment (inside it), filled
+    once from the installed `duckdb-extension-*` wheels: nothing is downloaded."""
+    directory = Path(sys.prefix) / "share" / "rewatch" / "duckdb_extensions"
     for name in EXTENSIONS:
         if not any(directory.rglob(f"{name}.duckdb_extension")):
             directory.mkdir(parents=True, exist_ok=True)
