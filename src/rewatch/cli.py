@@ -354,7 +354,68 @@ def docs(
     except PermanentError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
-    console.print(f"dbt docs of the lake {lake_of(settings).describe()}: {page} (open it in a browser; it needs no server)")
+    console.print(
+        f"dbt docs of the lake {lake_of(settings).describe()}: {page} (open it in a browser; it needs no server)"
+    )
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str | None,
+        typer.Argument(help="SQL to run. Without it: statements from stdin, or a prompt in a terminal."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Time travel: the tables as the last publish of this night (YYYY-MM-DD) left them."
+        ),
+    ] = None,
+) -> None:
+    """Query the published warehouse read-only (DuckDB SQL), pinned to the last published night.
+
+    Example: rewatch sql "select * from rpt_title_performance where window_name = 'd7' limit 5"
+    """
+    import duckdb
+
+    from rewatch.lake import open_published
+
+    settings = get_settings()
+    try:
+        con = open_published(settings, as_of=as_of)
+    except (PermanentError, ValueError) as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    failed = False
+
+    def run(statement: str) -> None:
+        nonlocal failed
+        if not statement.strip():
+            return
+        try:
+            relation = con.sql(statement)
+        except duckdb.Error as exc:
+            err.print(f"{exc}".strip())
+            failed = True
+            return
+        if relation is not None:
+            relation.show(max_width=200, max_rows=60)
+
+    try:
+        if query is not None:
+            run(query)
+        elif sys.stdin.isatty():
+            console.print("read-only SQL on the published warehouse; end with an empty line or Ctrl-D")
+            while (line := input("rewatch> ")).strip():
+                run(line)
+        else:
+            for statement in sys.stdin.read().split(";"):
+                run(statement)
+    except EOFError:
+        pass
+    finally:
+        con.close()
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
@@ -366,7 +427,9 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     settings = get_settings()
     published = lake_of(settings)
     if head_snapshot(settings) is None:
-        err.print(f"nothing published yet in {settings.warehouse_dir} (no lake {published.describe()}); run `rewatch run` first")
+        err.print(
+            f"nothing published yet in {settings.warehouse_dir} (no lake {published.describe()}); run `rewatch run` first"
+        )
         raise typer.Exit(1)
     totals, rows = warehouse_summary(settings, top)
     console.print(

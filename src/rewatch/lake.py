@@ -15,6 +15,7 @@ copied into a folder the warehouse owns, and DuckDB is told not to download anyt
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import sys
@@ -164,7 +165,11 @@ def publishes(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> list[Publi
     out = []
     for snapshot, extra, at in rows:
         info = json.loads(extra or "{}")
-        out.append(Publish(snapshot=snapshot, kind=info.get("kind", "night"), nights=tuple(info.get("nights", [])), committed_at=at))
+        out.append(
+            Publish(
+                snapshot=snapshot, kind=info.get("kind", "night"), nights=tuple(info.get("nights", [])), committed_at=at
+            )
+        )
     return out
 
 
@@ -202,17 +207,23 @@ def head_snapshot(settings: Settings) -> int | None:
         con.close()
 
 
-def open_published(settings: Settings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+def open_published(
+    settings: Settings, snapshot: int | None = None, as_of: dt.date | str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published lake (attached as `lake` and in use), pinned to
-    `snapshot` when given, else to the head at the time of the call."""
+    the head at the time of the call; to `snapshot` when given; or, with `as_of=D`, to the tables
+    as the last publish of night D left them (time travel)."""
     published = lake_of(settings)
-    if not exists(published):
-        raise LakeError(f"nothing published yet in {settings.warehouse_dir} (no lake catalog {published.describe()}); run a night first")
+    if head_snapshot(settings) is None:
+        raise LakeError(
+            f"nothing published yet in {settings.warehouse_dir} (no lake catalog {published.describe()}); "
+            "run a night first, or set REWATCH_WAREHOUSE_DIR to the warehouse to read"
+        )
     con = connect(settings)
     try:
         if snapshot is None:
             attach(con, published)
-            snapshot = head(con)
+            snapshot = head(con) if as_of is None else snapshot_of_night(con, as_of)
             con.execute("detach lake")
         attach(con, published, snapshot=snapshot)
         con.execute("use lake")
@@ -220,3 +231,17 @@ def open_published(settings: Settings, snapshot: int | None = None) -> duckdb.Du
         con.close()
         raise
     return con
+
+
+def snapshot_of_night(con: duckdb.DuckDBPyConnection, night: dt.date | str, alias: str = "lake") -> int:
+    """The snapshot the last nightly run of `night` committed: the tables as analysts saw them once
+    that night was published (a later re-run of the night supersedes an earlier one). A rebuild
+    or an erasure republishes history as of today, not as of a night, so it is no answer here."""
+    wanted = dt.date.fromisoformat(str(night)).isoformat()
+    commits = publishes(con, alias)
+    matches = [p.snapshot for p in commits if p.kind == "night" and wanted in p.nights]
+    if not matches:
+        nights = sorted({n for p in commits if p.kind == "night" for n in p.nights})
+        span = f"{nights[0]} .. {nights[-1]}, {len(nights)} nights" if nights else "none"
+        raise LakeError(f"night {wanted} was never published by a nightly run in this lake (published nights: {span})")
+    return max(matches)
