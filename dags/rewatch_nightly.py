@@ -2,10 +2,10 @@
 ### rewatch_nightly
 
 Each night's viewing export, end to end: wait for the night's `_manifest.json`, load the files
-into the raw zone (exactly once; bad rows quarantined), `dbt build` the next warehouse file,
-audit it with the Great Expectations suites in `expectations/` (an error-severity failure
-refuses the night: nothing is published, the night's accepted delivery stays what builds read), and publish it over
-`rewatch.duckdb` atomically. Reports: `$REWATCH_WAREHOUSE_DIR/reports/<night>/`.
+into the raw zone (exactly once; bad rows quarantined), `dbt build` what the night changes
+into a scratch database, audit it with the Great Expectations suites in `expectations/` (an error-severity failure
+refuses the night: nothing is published, the night's accepted delivery stays what builds read), and publish it to
+the DuckLake in one commit (one snapshot per night). Reports: `$REWATCH_WAREHOUSE_DIR/reports/<night>/`.
 
 The run for data interval [D 04:00, D+1 04:00) UTC processes export night D. Every task is
 one call into `rewatch.pipeline`; all warehouse writers share the 1-slot `warehouse_writer` pool.
