@@ -83,7 +83,13 @@ class Postgres:
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
         self.started = True
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "rewatch_lake")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/airflow"
+
+    @property
+    def lake_catalog(self) -> str:
+        """The published lake's catalog in this server (REWATCH_LAKE_CATALOG), as compose sets it."""
+        return f"postgres:dbname=rewatch_lake host=127.0.0.1 port={self.port} user=postgres"
 
     def stop(self) -> None:
         try:
@@ -94,7 +100,9 @@ class Postgres:
 
 
 class AirflowStack:
-    def __init__(self, home: Path, sql_alchemy_conn: str, exports: Path, warehouse: Path) -> None:
+    def __init__(
+        self, home: Path, sql_alchemy_conn: str, exports: Path, warehouse: Path, lake_catalog: str | None = None
+    ) -> None:
         self.home = home
         self.api_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.api_port}"
@@ -127,6 +135,7 @@ class AirflowStack:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "REWATCH_EXPORTS_DIR": str(exports),
             "REWATCH_WAREHOUSE_DIR": str(warehouse),
+            **({"REWATCH_LAKE_CATALOG": lake_catalog} if lake_catalog else {}),
             "DO_NOT_TRACK": "1",
             "SCARF_ANALYTICS": "false",
             "GX_ANALYTICS_ENABLED": "False",

@@ -28,7 +28,8 @@ def compose() -> dict:
 @pytest.fixture(scope="module")
 def native_env(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("native-env")
-    return AirflowStack(root / "airflow", "postgresql+psycopg2://u@127.0.0.1:1/airflow", root, root).env
+    lake = "postgres:dbname=rewatch_lake host=127.0.0.1 port=1 user=postgres"
+    return AirflowStack(root / "airflow", "postgresql+psycopg2://u@127.0.0.1:1/airflow", root, root, lake).env
 
 
 def test_it_has_the_official_airflow_3_structure(compose):
@@ -67,7 +68,12 @@ def test_settings_match_the_native_stack(compose, native_env):
     assert native_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("://")[0] == "postgresql+psycopg2"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/rewatch/dags"
-    assert {"REWATCH_EXPORTS_DIR", "REWATCH_WAREHOUSE_DIR"} <= set(env) <= set(env) | set(native_env)
+    # Both publish to a lake whose catalog is the stack's PostgreSQL, database rewatch_lake.
+    assert {"REWATCH_EXPORTS_DIR", "REWATCH_WAREHOUSE_DIR", "REWATCH_LAKE_CATALOG"} <= set(env) & set(native_env)
+    for catalog in (env["REWATCH_LAKE_CATALOG"], native_env["REWATCH_LAKE_CATALOG"]):
+        assert catalog.startswith("postgres:dbname=rewatch_lake "), catalog
+    init = " ".join(compose["services"]["airflow-init"]["command"])
+    assert "rewatch_lake" in init, "airflow-init creates the lake's catalog database"
     volumes = compose["x-airflow-common"]["volumes"]
     assert any(v.endswith(":/data/exports:ro") for v in volumes), "exports are mounted read-only"
     assert any(v.endswith(":/data/warehouse") for v in volumes)
