@@ -295,7 +295,7 @@ def forget(
 
 def _forget(settings, household_id: str, run_rebuild) -> dict | None:
     """Erase the household from raw and rebuild; None when the raw zone held nothing of it."""
-    from rewatch.forget import forget_household
+    from rewatch.forget import erase_from_lake, forget_household
 
     result = forget_household(settings, household_id)
     if not result.rows_removed:
@@ -306,7 +306,14 @@ def _forget(settings, household_id: str, run_rebuild) -> dict | None:
     removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
     console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
     with console.status("rebuilding the published tables from raw..."):
-        return run_rebuild(settings)
+        summary = run_rebuild(settings)
+    with console.status("dropping the lake's earlier snapshots and scanning its data files..."):
+        erased = erase_from_lake(settings, result)
+    console.print(
+        f"dropped {erased['snapshots_expired']} earlier snapshot(s); none of the {erased['data_files_scanned']} "
+        "remaining data files holds the household's ids"
+    )
+    return summary
 
 
 @app.command()

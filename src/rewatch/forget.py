@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rewatch.errors import PermanentError
 from rewatch.privacy import from_environment
 from rewatch.rawzone import (
     HOUSEHOLD_TABLES,
@@ -39,6 +40,7 @@ class ForgetResult:
     stored_id: str
     rows_removed: dict[str, int] = field(default_factory=dict)
     reports_scrubbed: int = 0
+    identifiers: list[str] = field(default_factory=list)  # the household's stored id and its profiles'
 
 
 def stored_household_id(household_id: str) -> str:
@@ -97,7 +99,29 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
     finally:
         con.close()
     result.reports_scrubbed = _scrub_reports(settings.reports_dir, identifiers)
+    result.identifiers = identifiers
     return result
+
+
+class ErasureLeftTraceError(PermanentError):
+    """A lake data file still holds an erased id after the history was dropped."""
+
+
+def erase_from_lake(settings: Settings, result: ForgetResult) -> dict:
+    """After the rebuild without the household: drop every earlier snapshot and the files only
+    they referenced, then scan every remaining data file for the household's ids. Time travel
+    starts again at the rebuild: no earlier snapshot can show the household."""
+    from rewatch.lake import data_files, drop_history, files_holding
+
+    dropped = drop_history(settings)
+    files = data_files(settings)
+    traces = sorted({str(path) for value in result.identifiers for path in files_holding(settings, value)})
+    if traces:
+        raise ErasureLeftTraceError(
+            f"household {result.household_id!r}: {len(traces)} lake data file(s) still hold its ids after the "
+            f"history was dropped, e.g. {traces[0]}; run `rewatch forget` again, and report this if it persists"
+        )
+    return {**dropped, "data_files_scanned": len(files)}
 
 
 def _partitions(raw_dir: Path, table: str) -> list[Path]:

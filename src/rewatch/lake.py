@@ -143,6 +143,10 @@ def attach(
     # The catalog stores the data path it was created with; the warehouse directory may have
     # moved since (copied, restored from a backup), so the path is always the one beside it.
     options += [f"data_path '{lake.data_path}/'", "override_data_path true"]
+    if not read_only:
+        # Every row in Parquet, none inlined in the catalog: an erasure can prove by scanning
+        # the data files alone that no trace of a household is left (forget.erase_from_lake).
+        options.append("data_inlining_row_limit 0")
     con.execute(f"attach '{lake.uri}' as {alias} ({', '.join(options)})")
 
 
@@ -245,3 +249,53 @@ def snapshot_of_night(con: duckdb.DuckDBPyConnection, night: dt.date | str, alia
         span = f"{nights[0]} .. {nights[-1]}, {len(nights)} nights" if nights else "none"
         raise LakeError(f"night {wanted} was never published by a nightly run in this lake (published nights: {span})")
     return max(matches)
+
+
+def drop_history(settings: Settings) -> dict[str, int]:
+    """Expire every snapshot but the head and delete the files only they referenced (and any
+    orphan a killed commit left): after an erasure, no earlier snapshot can show the household.
+    Time travel then starts at the head."""
+    published = lake_of(settings)
+    con = connect(settings)
+    try:
+        attach(con, published, read_only=False)
+        before = con.execute("select count(*) from lake.snapshots()").fetchone()[0]
+        con.execute("call ducklake_expire_snapshots('lake', older_than => now())")
+        con.execute("call ducklake_cleanup_old_files('lake', cleanup_all => true)")
+        con.execute("call ducklake_delete_orphaned_files('lake', cleanup_all => true)")
+        after = con.execute("select count(*) from lake.snapshots()").fetchone()[0]
+    finally:
+        con.close()
+    return {"snapshots_expired": before - after}
+
+
+def data_files(settings: Settings) -> list[Path]:
+    """Every Parquet file under the lake's data path."""
+    data = lake_of(settings).data_path
+    return sorted(data.rglob("*.parquet")) if data.exists() else []
+
+
+def files_holding(settings: Settings, value: str) -> list[Path]:
+    """The lake's data files with `value` in any text column (an erasure's proof: none)."""
+    found = []
+    con = connect(settings)
+    try:
+        for path in data_files(settings):
+            quoted = str(path).replace("'", "''")
+            columns = [
+                name
+                for name, kind in con.execute(f"select name, type from parquet_schema('{quoted}')").fetchall()
+                if kind == "BYTE_ARRAY" and name != "duckdb_schema"
+            ]
+            if not columns:
+                continue
+            # A text column equal to it, or a JSON document naming it as a string.
+            condition = " or ".join(
+                f"cast(\"{c}\" as varchar) = $1 or contains(cast(\"{c}\" as varchar), '\"' || $1 || '\"')"
+                for c in columns
+            )
+            if con.execute(f"select count(*) from read_parquet('{quoted}') where {condition}", [value]).fetchone()[0]:
+                found.append(path)
+    finally:
+        con.close()
+    return found
