@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -38,16 +40,30 @@ class LakeError(PermanentError):
 
 def extension_directory(settings: Settings | None = None) -> Path:
     """The folder DuckDB loads extensions from, one per Python environment (inside it), filled
-    once from the installed `duckdb-extension-*` wheels: nothing is downloaded."""
+    once from the installed `duckdb-extension-*` wheels: nothing is downloaded. Each file is
+    installed in a private folder and renamed into place, so processes starting together (test
+    workers, Airflow tasks) never load a half-copied extension."""
     directory = Path(sys.prefix) / "share" / "rewatch" / "duckdb_extensions"
-    for name in EXTENSIONS:
-        if not any(directory.rglob(f"{name}.duckdb_extension")):
-            directory.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(config={"extension_directory": str(directory), "autoinstall_known_extensions": False})
+    missing = [name for name in EXTENSIONS if not any(directory.rglob(f"{name}.duckdb_extension"))]
+    if missing:
+        private = directory.parent / f".installing-{os.getpid()}"
+        shutil.rmtree(private, ignore_errors=True)
+        private.mkdir(parents=True)
+        try:
+            con = duckdb.connect(config={"extension_directory": str(private), "autoinstall_known_extensions": False})
             try:
-                duckdb_extensions.import_extension(name, con=con)
+                for name in missing:
+                    duckdb_extensions.import_extension(name, con=con)
             finally:
                 con.close()
+            # `.info` before the extension itself: a loader checks for the extension file.
+            for path in sorted(private.rglob("*"), key=lambda p: p.suffix != ".info"):
+                if path.is_file():
+                    target = directory / path.relative_to(private)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(path, target)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
     return directory
 
 
