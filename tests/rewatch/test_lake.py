@@ -1,0 +1,130 @@
+"""The published lake as analysts and operators meet it: one snapshot per night, time travel by
+night, the `rewatch sql` shell, a reader pinned to its snapshot while a night commits, a night's
+publish writing only what it changes, and an erasure that leaves no earlier snapshot behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+import rewatch
+from rewatch import lake, pipeline
+from rewatch.forget import erase_from_lake, forget_household
+from rewatch.settings import get_settings
+from tests.conftest import START
+
+NIGHTS = [START, START + dt.timedelta(days=1)]
+
+
+def _publish(settings, night):
+    loaded = pipeline.load(night, settings)
+    built = pipeline.build(night, settings)
+    audited = pipeline.audit(night, settings)
+    return pipeline.publish(night, loaded, built, audited, settings)
+
+
+@pytest.fixture(scope="module")
+def two_nights(generated_small, tmp_path_factory):
+    """Night 1 published, a reader pinned to it opened, then night 2 published."""
+    root = tmp_path_factory.mktemp("lake")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+        settings = get_settings()
+        _publish(settings, NIGHTS[0])
+        reader = rewatch.connect(settings)
+        before = reader.execute("select count(*) from fct_viewing_sessions").fetchone()[0]
+        files_before = set(lake.data_files(settings))
+        _publish(settings, NIGHTS[1])
+        yield settings, reader, before, files_before
+        reader.close()
+
+
+def test_each_published_night_is_one_rewatch_commit_naming_its_night(two_nights):
+    settings, *_ = two_nights
+    con = rewatch.connect(settings)
+    commits = lake.publishes(con)
+    assert [(c.kind, c.nights) for c in commits] == [
+        ("night", (NIGHTS[0].isoformat(),)),
+        ("night", (NIGHTS[1].isoformat(),)),
+    ]
+    assert commits[-1].snapshot == lake.head(con) == lake.head_snapshot(settings)
+    # Nothing but rewatch's publishes (and the lake's creation) ever commits.
+    assert (
+        con.execute("select count(*) from lake.snapshots() where author is distinct from 'rewatch'").fetchone()[0] <= 1
+    )
+
+
+def test_a_reader_keeps_its_snapshot_while_the_next_night_commits(two_nights):
+    settings, reader, before, _ = two_nights
+    assert reader.execute("select count(*) from fct_viewing_sessions").fetchone()[0] == before
+    assert reader.execute("select list(night order by night) from rewatch_runs").fetchone()[0] == [NIGHTS[0]]
+    now = rewatch.connect(settings)
+    assert now.execute("select list(night order by night) from rewatch_runs").fetchone()[0] == NIGHTS
+    assert now.execute("select count(*) from fct_viewing_sessions").fetchone()[0] > before
+
+
+def test_time_travel_by_night_shows_the_tables_as_that_night_left_them(two_nights):
+    settings, _, before, _ = two_nights
+    old = rewatch.connect(settings, as_of=NIGHTS[0].isoformat())
+    assert old.execute("select count(*) from fct_viewing_sessions").fetchone()[0] == before
+    assert old.execute("select list(night) from rewatch_runs").fetchone()[0] == [NIGHTS[0]]
+    with pytest.raises(lake.LakeError, match="never published by a nightly run"):
+        rewatch.connect(settings, as_of="2026-01-01")
+
+
+def test_a_night_writes_new_files_and_rewrites_none(two_nights):
+    settings, _, _, files_before = two_nights
+    files_after = set(lake.data_files(settings))
+    # DuckLake never rewrites a data file: night 2 only adds files (its rows, its deletes).
+    assert files_before <= files_after
+    assert files_after - files_before
+
+
+def test_rewatch_sql_answers_read_only_and_refuses_writes(two_nights):
+    settings, *_ = two_nights
+    env = {**os.environ, "REWATCH_WAREHOUSE_DIR": str(settings.warehouse_dir)}
+    cli = [sys.executable, "-m", "rewatch.cli"]  # the real command, in its own process
+    ok = subprocess.run(
+        [*cli, "sql", "select count(distinct night) as nights_published from rewatch_runs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "nights_published" in ok.stdout and "│" in ok.stdout and " 2 " in ok.stdout
+    as_of = subprocess.run(
+        [*cli, "sql", "--as-of", NIGHTS[0].isoformat(), "select count(*) as n from rewatch_runs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert as_of.returncode == 0 and " 1 " in as_of.stdout, as_of.stdout + as_of.stderr
+    write = subprocess.run(
+        [*cli, "sql", "delete from fct_viewing_sessions"], env=env, capture_output=True, text=True, check=False
+    )
+    assert write.returncode == 1 and "read-only" in write.stderr, write.stdout + write.stderr
+    assert rewatch.connect(settings).execute("select count(*) from fct_viewing_sessions").fetchone()[0] > 0
+
+
+def test_an_erasure_drops_earlier_snapshots_and_no_data_file_holds_the_household(two_nights):
+    settings, *_ = two_nights
+    con = rewatch.connect(settings)
+    household = con.execute("select household_id from dim_households order by household_id limit 1").fetchone()[0]
+    other = con.execute("select household_id from dim_households order by household_id desc limit 1").fetchone()[0]
+    con.close()
+    assert lake.files_holding(settings, household)  # the scan finds it before the erasure
+    result = forget_household(settings, household)
+    pipeline.rebuild(settings)
+    erased = erase_from_lake(settings, result)
+    assert erased["snapshots_expired"] >= 2 and erased["data_files_scanned"] == len(lake.data_files(settings))
+    assert not lake.files_holding(settings, household)
+    assert lake.files_holding(settings, other)  # the others are still there
+    with pytest.raises(lake.LakeError):
+        rewatch.connect(settings, as_of=NIGHTS[0].isoformat())  # no snapshot from before the erasure
