@@ -355,9 +355,7 @@ def publish(
         )
         for table in tables:
             _apply(con, table, existing, full=night is None)
-        con.execute(
-            f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)"
-        )
+        con.execute(f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)")
         con.execute(f"delete from lake.{RUNS_TABLE} where night in (select unnest(?::date[]))", [list(nights)])
         for processed in nights:
             con.execute(
@@ -464,7 +462,11 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
         con.close()
     try:
         proc = run_dbt(
-            settings, database, ["docs", "generate", "--static"], {"rewatch__nights": [nights[-1].isoformat()]}, previous
+            settings,
+            database,
+            ["docs", "generate", "--static"],
+            {"rewatch__nights": [nights[-1].isoformat()]},
+            previous,
         )
         target = dbt_run_dir(database) / "target"
         if proc.returncode != 0 or not (target / "static_index.html").exists():
