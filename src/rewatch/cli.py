@@ -464,8 +464,13 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     console.print(table)
     console.print(f"published lake: {published.describe()}")
     console.print(
-        'query it read-only: uv run python -c "import rewatch; '
-        "print(rewatch.connect().sql('select * from rpt_title_performance limit 5'))\""
+        f"query it read-only: REWATCH_WAREHOUSE_DIR={settings.warehouse_dir} uv run rewatch sql "
+        "\"select * from rpt_title_performance where window_name = 'd7' order by starters desc limit 5\"",
+        soft_wrap=True,
+    )
+    console.print(
+        "or from Python: import rewatch; rewatch.connect().sql(...)  (rewatch.connect(as_of='YYYY-MM-DD'): as that night left it)",
+        soft_wrap=True,
     )
 
 
