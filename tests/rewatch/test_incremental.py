@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
-import duckdb
 import pytest
 
 from rewatch import pipeline
 from rewatch.build import rebuild
 from rewatch.compare import PUBLISHED_TABLES, diff_warehouses
 from rewatch.settings import get_settings
-from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, write_night
+from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, copy_published, event, published_connection, write_night
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
@@ -33,11 +31,11 @@ def run_night(night: dt.date, audit: bool = False) -> dict:
 
 
 def assert_equals_rebuild(tmp_path):
+    """The published lake the nights made equals a full rebuild of the same nights, table by table."""
     settings = get_settings()
-    incremental = tmp_path / "incremental.duckdb"
-    shutil.copyfile(settings.published_path, incremental)
+    incremental = copy_published(settings, tmp_path / "incremental")
     rebuild(settings)
-    diffs = diff_warehouses(incremental, settings.published_path)
+    diffs = diff_warehouses(incremental, settings.warehouse_dir)
     assert diffs == {table: (0, 0) for table in PUBLISHED_TABLES}
 
 
@@ -54,7 +52,7 @@ def test_any_load_order_and_reruns_equal_a_full_rebuild(generated_small, tmp_pat
     assert_equals_rebuild(tmp_path)
 
     # ... and equal the generator's ground truth (all three nights are in).
-    con = duckdb.connect(str(get_settings().published_path), read_only=True)
+    con = published_connection(get_settings())
     truth = generated_small.truth_dir
     only_warehouse, only_truth = con.execute(
         f"""
@@ -103,11 +101,11 @@ def test_a_late_event_merging_two_sessions_replaces_both(workdir, tmp_path):
     write_night(workdir.exports_dir, night2, gap)
 
     run_night(night1)
-    con = duckdb.connect(str(workdir.published_path), read_only=True)
+    con = published_connection(workdir)
     assert con.execute("select count(*) from fct_viewing_sessions").fetchone()[0] == 2
     con.close()
     run_night(night2)
-    con = duckdb.connect(str(workdir.published_path), read_only=True)
+    con = published_connection(workdir)
     rows = con.execute("select started_at, ended_at, played_seconds, event_count from fct_viewing_sessions").fetchall()
     daily = con.execute("select local_date, sessions from fct_title_daily").fetchall()
     con.close()
@@ -125,7 +123,7 @@ def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order
     write_night(workdir.exports_dir, night2, redelivered)
     run_night(night2)
     run_night(night1)
-    con = duckdb.connect(str(workdir.published_path), read_only=True)
+    con = published_connection(workdir)
     devices = con.execute("select distinct device_id from fct_viewing_sessions").fetchall()
     con.close()
     assert devices == [("dv1",)]
@@ -146,7 +144,7 @@ def test_a_recut_a_moved_household_and_a_kids_flag_re_derive_what_they_describe(
     write_night(workdir.exports_dir, night2, [], titles=recut, households=moved, profiles=kids)
 
     def published():
-        con = duckdb.connect(str(workdir.published_path), read_only=True)
+        con = published_connection(workdir)
         try:
             return (
                 con.execute("select local_date, daypart, is_kids_profile from fct_viewing_sessions").fetchall(),
