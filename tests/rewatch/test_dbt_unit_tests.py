@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from rewatch import pipeline
-from rewatch.build import dbt_run_dir, run_dbt
+from rewatch.build import check_previous_state, dbt_run_dir, run_dbt
 from rewatch.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -20,6 +20,7 @@ RULES = {
     "session_seek_counts_time_not_the_jump",
     "session_late_event_merges_two_sessions",
     "session_duplicate_event_id_first_delivery_wins",
+    "session_reads_published_deliveries_and_a_redelivered_night_replaces_its_own",
     "cycle_seek_to_the_end_is_not_finishing",
     "cycle_resume_on_another_device_continues_and_completes",
     "cycle_restart_after_completion_starts_a_new_cycle",
@@ -34,7 +35,8 @@ RULES = {
 
 @pytest.fixture(scope="module")
 def built_warehouse(generated_small, tmp_path_factory):
-    """A warehouse built from one generated night: dbt's unit tests read its column types."""
+    """A lake with one generated night published: the previous state the unit tests run against
+    (dbt reads the `published*` sources' column types from it)."""
     root = tmp_path_factory.mktemp("unit")
     mp = pytest.MonkeyPatch()
     mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
@@ -49,11 +51,24 @@ def built_warehouse(generated_small, tmp_path_factory):
 
 
 def _unit_results(settings, extra_vars: dict) -> dict[str, str]:
+    """dbt's unit tests, run as a night runs: in an empty scratch database, with the published
+    lake attached read-only as `published` (the state before the run). dbt reads the inputs'
+    column types from the relations, so the seeds and models are created first, empty (`--empty`)."""
     database = settings.build_dir / "unit.duckdb"
-    shutil.copyfile(settings.published_path, database)
-    proc = run_dbt(
-        settings, database, ["test", "--select", "test_type:unit"], {"rewatch__nights": ["2026-03-02"], **extra_vars}
+    for leftover in (database, database.with_name(database.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+    previous = check_previous_state(settings)
+    nights = {"rewatch__nights": ["2026-03-02"], **extra_vars}
+    empty = run_dbt(
+        settings,
+        database,
+        ["build", "--empty", "--resource-type", "seed", "--resource-type", "model"],
+        nights,
+        previous,
     )
+    assert empty.returncode == 0, empty.stdout[-3000:]
+    proc = run_dbt(settings, database, ["test", "--select", "test_type:unit"], nights, previous)
     results = json.loads((dbt_run_dir(database) / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]}
     assert statuses, proc.stdout[-3000:]
