@@ -1,33 +1,37 @@
 """`rewatch forget`: an erased household leaves no trace in raw, quarantine, reports or any
-published table; every other household is untouched; title totals drop by its own share."""
+published table (nor in any earlier snapshot or data file of the lake); every other household is
+untouched; title totals drop by its own share."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import duckdb
 from typer.testing import CliRunner
 
 from rewatch import pipeline
 from rewatch.cli import app
+from rewatch.lake import lake_of, open_published
 from rewatch.load import load_night
 from rewatch.settings import PUBLISHED_TABLES, get_settings
 from tests.conftest import START
+from tests.helpers import published_connection
 
 NIGHTS = [START, START + dt.timedelta(days=1)]
 HOUSEHOLD_TABLES = ("fct_viewing_sessions", "fct_watch_cycles", "fct_household_title_rewatches", "dim_households")
 
 
-def _query(path, sql, params=()):
-    con = duckdb.connect(str(path), read_only=True)
+def _query(settings, sql, params=()):
+    con = published_connection(settings)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
         con.close()
 
 
-def _rows(path, table, where="true", params=()):
-    con = duckdb.connect(str(path), read_only=True)
+def _rows(settings, table, where="true", params=()):
+    con = published_connection(settings)
     try:
         columns = con.execute(f"describe {table}").fetchall()
         select = ", ".join(
@@ -46,7 +50,7 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
         loaded = pipeline.load(night, settings)
         built = pipeline.build(night, settings)
         pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
-    published = settings.published_path
+    published = settings  # the lake's head, opened afresh by each query
     # The household with the most completions: it touches sessions, cycles and rewatches.
     ((household,),) = _query(
         published,
@@ -89,7 +93,7 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
     assert "erased" in result.output
 
     # Nothing of it in any published table...
-    con = duckdb.connect(str(published), read_only=True)
+    con = published_connection(settings)
     try:
         for table in PUBLISHED_TABLES:
             columns = [c for c, *_ in con.execute(f"describe {table}").fetchall()]
@@ -101,6 +105,48 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
                 assert found == 0, (table, column)
     finally:
         con.close()
+    # ... nor in any snapshot the lake still keeps (time travel would read it back: the old
+    # design replaced the whole file, so nothing of it lingered), ...
+    con = published_connection(settings)
+    try:
+        snapshots = [s for (s,) in con.execute("select snapshot_id from lake.snapshots() order by 1").fetchall()]
+    finally:
+        con.close()
+    for snapshot in snapshots:
+        con = open_published(settings, snapshot=snapshot)
+        try:
+            tables = {
+                t
+                for (t,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'lake'"
+                ).fetchall()
+            }
+            for table in sorted(set(PUBLISHED_TABLES) & tables):
+                columns = [c for c, *_ in con.execute(f"describe {table}").fetchall()]
+                for column in {"household_id", "profile_id"} & set(columns):
+                    found = con.execute(
+                        f"select count(*) from {table} where {column} in (select unnest(?::varchar[]))",
+                        [[household, *profiles]],
+                    ).fetchone()[0]
+                    assert found == 0, (snapshot, table, column)
+        finally:
+            con.close()
+    # ... nor in any data file under the lake, nor inlined in its catalog (small tables are
+    # stored in the catalog's own tables; every text value of every one is read).
+    lake_files = duckdb.connect()
+    try:
+        for path in sorted(lake_of(settings).data_path.rglob("*.parquet")):
+            text = lake_files.execute(f"select cast(list(t) as varchar) from read_parquet('{path}') as t").fetchone()[0]
+            assert household not in (text or ""), path
+    finally:
+        lake_files.close()
+    catalog = sqlite3.connect(f"file:{lake_of(settings).sqlite_file}?mode=ro", uri=True)
+    try:
+        for (name,) in catalog.execute("select name from sqlite_master where type = 'table'").fetchall():
+            for row in catalog.execute(f'select * from "{name}"'):
+                assert not any(isinstance(v, str) and household in v for v in row), name
+    finally:
+        catalog.close()
     # ... nor in the raw zone (any column, any partition, quarantine included) or the reports.
     raw = duckdb.connect()
     try:

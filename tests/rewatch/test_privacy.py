@@ -1,5 +1,5 @@
 """Pseudonymisation: with REWATCH_PSEUDONYMIZE_KEY set, no raw household id, profile id or
-profile name reaches the raw zone or the published file, and ids still join across nights."""
+profile name reaches the raw zone or the published lake, and ids still join across nights."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rewatch.load import load_night
 from rewatch.privacy import KEY_ENV, PseudonymizeKeyError, Pseudonymizer
 from rewatch.settings import get_settings
 from tests.conftest import START
+from tests.helpers import published_connection
 
 KEY = "test-key-0123456789abcdef-not-for-production"
 
@@ -67,12 +68,14 @@ def test_no_raw_identifier_is_loaded_or_published_and_ids_join_across_nights(gen
 
     raw_ids = _raw_identifiers(settings.exports_dir, nights)
     assert len(raw_ids) > 100
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = published_connection(settings)
     try:
-        tables = [
-            t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
-        ]
-        published = set().union(*(_text_values(con, f'main."{t}"') for t in tables))
+        # Every table of the lake, in every schema (what the old file's `main` held and more).
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
+        ).fetchall()
+        assert ("main", "fct_viewing_sessions") in tables and ("main", "dim_households") in tables
+        published = set().union(*(_text_values(con, f'lake.{s}."{t}"') for s, t in tables))
         households = {h for (h,) in con.execute("select household_id from dim_households").fetchall()}
         session_households = {
             h for (h,) in con.execute("select distinct household_id from fct_viewing_sessions").fetchall()
