@@ -1,6 +1,6 @@
 """The published lake as analysts and operators meet it: one snapshot per night, time travel by
-night, the `rewatch sql` shell, a reader pinned to its snapshot while a night commits, a night's
-publish writing only what it changes, and an erasure that leaves no earlier snapshot behind."""
+night, the `rewatch sql` shell, a reader pinned to its snapshot while a night commits, and a
+night's publish that adds files and rewrites none (erasure: test_forget.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 
 import rewatch
 from rewatch import lake, pipeline
-from rewatch.forget import erase_from_lake, forget_household
 from rewatch.settings import get_settings
 from tests.conftest import START
 
@@ -111,20 +110,3 @@ def test_rewatch_sql_answers_read_only_and_refuses_writes(two_nights):
     )
     assert write.returncode == 1 and "read-only" in write.stderr, write.stdout + write.stderr
     assert rewatch.connect(settings).execute("select count(*) from fct_viewing_sessions").fetchone()[0] > 0
-
-
-def test_an_erasure_drops_earlier_snapshots_and_no_data_file_holds_the_household(two_nights):
-    settings, *_ = two_nights
-    con = rewatch.connect(settings)
-    household = con.execute("select household_id from dim_households order by household_id limit 1").fetchone()[0]
-    other = con.execute("select household_id from dim_households order by household_id desc limit 1").fetchone()[0]
-    con.close()
-    assert lake.files_holding(settings, household)  # the scan finds it before the erasure
-    result = forget_household(settings, household)
-    pipeline.rebuild(settings)
-    erased = erase_from_lake(settings, result)
-    assert erased["snapshots_expired"] >= 2 and erased["data_files_scanned"] == len(lake.data_files(settings))
-    assert not lake.files_holding(settings, household)
-    assert lake.files_holding(settings, other)  # the others are still there
-    with pytest.raises(lake.LakeError):
-        rewatch.connect(settings, as_of=NIGHTS[0].isoformat())  # no snapshot from before the erasure
