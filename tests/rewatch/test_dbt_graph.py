@@ -32,8 +32,14 @@ KNOWN_UNUSED_SOURCES: dict[str, str] = {}
 # A root model reads nothing: these make their rows from the run's variables, not a relation.
 ALLOWED_ROOTS = {
     "model.rewatch.int_nights_processed": "its rows are the run's nights (var rewatch__nights)",
-    "model.rewatch.int_run": "its row is the run itself (dbt's invocation_id and var rewatch__nights)",
 }
+
+# The keys of the published rows a run replaces (models/intermediate/run/int_run_replaced__*):
+# `select distinct` of a published table's key columns (macros/after_run.sql, replaced_rows), so
+# their rows are distinct keys by construction; the publish step deletes the published rows
+# matching them. They have no primary-key test on purpose (every night would test a
+# `select distinct`).
+REPLACED_KEYS_PREFIX = "int_run_replaced__"
 
 # Ways to read a relation that dbt's graph does not see.
 HIDDEN_READS = {
@@ -141,6 +147,12 @@ def test_every_model_and_seed_has_a_primary_key_test(manifest):
         if node["original_file_path"].startswith("models/audit/"):
             # The audit's views are this run's rows of tables dbt keys and tests whole: their key
             # is those tables' key, not tested a second time on every build (their YAML says so).
+            assert GRAIN.search(node["description"] or ""), uid
+            continue
+        if node["name"].startswith(REPLACED_KEYS_PREFIX):
+            # Distinct keys by construction (REPLACED_KEYS_PREFIX); checked to be that, not exempted blindly.
+            assert node["original_file_path"].startswith("models/intermediate/run/"), uid
+            assert "replaced_rows" in node["raw_code"] and "this_run" in node["tags"], uid
             assert GRAIN.search(node["description"] or ""), uid
             continue
         found = tests.get(uid, {"unique": [], "not_null": [], "unique_combination": []})
@@ -272,17 +284,26 @@ def test_no_intermediate_model_reads_a_mart(manifest):
 def test_the_audit_reads_its_batches_as_dbt_models_and_nothing_else_reads_them(manifest):
     """Each model in src/rewatch/audit.py's AUDIT_MODELS is a view in schema `audit` under
     models/audit/, and every model there is one: a renamed model fails here, not in a night's
-    audit. Nothing else reads them: the audit layer is the graph's last."""
+    audit. A batch that reads the published lake (a `published*` source, e.g. through
+    after_run) is a table instead: the audit opens the scratch database without the lake
+    attached, so such a view could not be read there. Nothing else reads them: the audit layer
+    is the graph's last."""
     audit_models = {
         node["name"]: node
         for node in _nodes(manifest, "model").values()
         if node["original_file_path"].startswith("models/audit/")
     }
     assert set(AUDIT_MODELS.values()) == set(audit_models)
+
+    def materialization(node: dict) -> str:
+        reads_lake = any(parent.startswith("source.rewatch.published") for parent in node["depends_on"]["nodes"])
+        return "table" if reads_lake else "view"
+
     offenders = {
-        node["unique_id"]: f"schema {node['schema']}, materialized {node['config']['materialized']} ({_where(node)})"
+        node["unique_id"]: f"schema {node['schema']}, materialized {node['config']['materialized']}, "
+        f"expected audit, {materialization(node)} ({_where(node)})"
         for node in audit_models.values()
-        if (node["schema"], node["config"]["materialized"]) != ("audit", "view")
+        if (node["schema"], node["config"]["materialized"]) != ("audit", materialization(node))
     }
     audit_ids = {node["unique_id"] for node in audit_models.values()}
     offenders |= {
@@ -291,4 +312,35 @@ def test_the_audit_reads_its_batches_as_dbt_models_and_nothing_else_reads_them(m
         for uid, node in _nodes(manifest, "model").items()
         if uid not in audit_ids and audit_ids & set(node["depends_on"]["nodes"])
     }
-    _assert_no_offenders("audit models not in schema audit as views, or read by other models", offenders)
+    _assert_no_offenders(
+        "audit models not in schema audit as views (tables when they read the lake), or read by other models", offenders
+    )
+
+
+def test_every_applied_table_has_the_keys_it_replaces_and_nothing_else_does(manifest):
+    """The publish step (src/rewatch/build.py) deletes, for each model with meta
+    `rewatch_publish: apply`, the published rows matching `int_run_replaced__<model>`: that
+    model must exist (else the publish fails after the audit), and a replaced-keys model whose
+    table is not applied is never used."""
+    models = _nodes(manifest, "model")
+    applied = {
+        node["alias"]
+        for node in models.values()
+        if (node["config"].get("meta") or {}).get("rewatch_publish") == "apply"
+    }
+    replaced = {
+        node["name"].removeprefix(REPLACED_KEYS_PREFIX): node
+        for node in models.values()
+        if node["name"].startswith(REPLACED_KEYS_PREFIX)
+    }
+    assert applied, "no model has meta rewatch_publish: apply"
+    offenders = {
+        f"model.rewatch.{name}": f"rewatch_publish: apply without a model {REPLACED_KEYS_PREFIX}{name}"
+        for name in sorted(applied - set(replaced))
+    }
+    offenders |= {
+        node["unique_id"]: f"no model {name} with meta rewatch_publish: apply ({node['original_file_path']})"
+        for name, node in sorted(replaced.items())
+        if name not in applied
+    }
+    _assert_no_offenders("applied tables and the keys they replace", offenders)
