@@ -5,6 +5,10 @@ Shared by tests/rewatch/test_crashes.py (one kill per kind of point) and bench/c
 (load, build, audit, publish), in its own process group; `REWATCH_FAULT` makes it kill that
 whole group itself at the point (`rewatch.faults`), as an OOM kill or a lost worker would. No
 sleeps: where the kill lands does not depend on the machine's speed.
+
+The published warehouse is a DuckLake (rewatch.lake): a kill before the publish's COMMIT
+leaves the lake at its old snapshot (perhaps with orphan Parquet files under lake/data/, never
+referenced by the catalog: expected, and not checked), a kill after it at the new night's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import duckdb
 from rewatch import faults
 from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
+from rewatch.lake import LakeError, head_snapshot, open_published, publishes
 from rewatch.load import _ledger_rows, is_loaded
 from rewatch.rawzone import partition_path
 from rewatch.settings import Settings
@@ -54,12 +59,11 @@ def fault_points() -> list[str]:
     return [
         *(f"load:partition:{table}" for table in RAW_TABLES),
         "load:before_ledger",
-        "build:copied",
         *(f"build:after_model:{model}" for model in models),
         *(f"audit:after_suite:{suite['name']}" for suite in load_suites()),
         "audit:result_written",
-        "publish:before_replace",
-        "publish:after_replace",
+        "publish:before_commit",
+        "publish:after_commit",
     ]
 
 
@@ -68,8 +72,8 @@ def phase_of(point: str) -> str:
 
 
 def published_by(point: str) -> bool:
-    """Whether the night is published when the run dies at `point` (only after the replace)."""
-    return point == "publish:after_replace"
+    """Whether the night is published when the run dies at `point` (only after the lake COMMIT)."""
+    return point == "publish:after_commit"
 
 
 def run_night(env: dict, night: dt.date, timeout: float = 600) -> None:
@@ -124,34 +128,59 @@ def leftovers(warehouse: Path) -> list[Path]:
     return found
 
 
+def _last_publish(settings: Settings):
+    """The lake's last rewatch commit (`rewatch.lake.Publish`), None when there is none."""
+    con = open_published(settings)
+    try:
+        found = publishes(con)
+    finally:
+        con.close()
+    return found[-1] if found else None
+
+
 def trial(base: Path, work: Path, exports: Path, night: dt.date, point: str, old: tuple, new: tuple, reference: Path):
     """Copy the base warehouse, kill a run of `night` at `point`, check, recover, check again.
 
-    `old` / `new`: what readers see of the base and of the uninterrupted run (`published_state`).
+    `base` and `reference` are warehouse directories: night(s) before `night` published, and
+    the same plus `night`, uninterrupted. `old` / `new`: what readers see of them
+    (`published_state`).
     """
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work)
+    base_head = head_snapshot(Settings(exports_dir=exports, warehouse_dir=base))
     env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
     killed_at = run_and_kill(env, night, point)
     settings = Settings(exports_dir=exports, warehouse_dir=work)
     problems = [] if killed_at == point else [f"the run was not killed at {point}: {killed_at}"]
-    try:
-        state = published_state(settings.published_path)
-    except duckdb.Error as exc:  # the published file must always open
-        return Trial(point, killed_at, (), [*problems, f"published file does not open after the kill: {exc}"])
-    expected, label = (new, "new") if published_by(point) else (old, "old")
+    published = published_by(point)
+    expected, label, like = (new, "new", reference) if published else (old, "old", base)
+    try:  # the published lake must always open, and hold exactly the old night or the new one
+        state = published_state(settings)
+        diff = diff_warehouses(like, work)
+    except (duckdb.Error, LakeError) as exc:
+        return Trial(point, killed_at, (), [*problems, f"the published lake does not open after the kill: {exc}"])
     if state != expected:
         problems.append(f"readers would see {state}, not the {label} night {expected}")
-    if Path(str(settings.published_path) + ".wal").exists():
-        problems.append("the published file has a WAL (it is never written in place)")
+    if any(counts != (0, 0) for counts in diff.values()):
+        problems.append(f"after the kill the published tables differ from the {label} warehouse: {diff}")
+    # One snapshot per night: the kill committed nothing, or exactly the night's one commit.
+    head = head_snapshot(settings)
+    if head != base_head + published:
+        problems.append(f"after the kill the lake's head is snapshot {head}, not {base_head + published}")
     try:
         run_night(env, night)
     except subprocess.CalledProcessError as exc:
         return Trial(point, killed_at, state, [*problems, f"re-run failed: {exc.stderr.decode()[-2000:]}"])
-    diff = diff_warehouses(reference, settings.published_path)
+    diff = diff_warehouses(reference, work)
     if any(counts != (0, 0) for counts in diff.values()):
         problems.append(f"re-run differs from an uninterrupted run: {diff}")
+    if published_state(settings) != new:
+        problems.append(f"after the re-run readers would see {published_state(settings)}, not {new}")
+    head, last = head_snapshot(settings), _last_publish(settings)
+    commit = (last.snapshot, last.kind, last.nights) if last else None
+    if head != base_head + published + 1 or commit != (head, "night", (night.isoformat(),)):
+        problems.append(f"the re-run made not one night commit of {night} on the head: head {head}, {last}")
     if left := leftovers(work):
         problems.append(f"left behind: {[str(p.relative_to(work)) for p in left]}")
     manifest = read_manifest(night_dir(exports, night))

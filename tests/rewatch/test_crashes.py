@@ -1,13 +1,15 @@
 """Crashes: a nightly run SIGKILLed at named fault points in every phase (load, dbt build, audit,
-publish), then re-run. The published file always opens and shows the old night (or the new one,
-once the replace happened), never half; the re-run equals an uninterrupted run; no temporary file
-is left; ledger and quarantine agree. The run kills itself at the point (`REWATCH_FAULT`), so
+publish), then re-run. The published lake always opens and shows the old night (or the new one,
+once the publish's COMMIT happened), never half, at the old snapshot (or exactly one commit
+later); the re-run equals an uninterrupted run; no temporary file is left; ledger and
+quarantine agree. The run kills itself at the point (`REWATCH_FAULT`), so
 where the kill lands does not depend on the machine's speed. bench/crash_soak.py does the same
 at as many random points as asked, over every point `fault_points()` lists."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import signal
@@ -17,9 +19,11 @@ import sys
 import pytest
 
 from rewatch import faults, pipeline
-from rewatch.settings import get_settings
+from rewatch.compare import diff_warehouses
+from rewatch.lake import head_snapshot
+from rewatch.settings import Settings, get_settings
 from tests.conftest import START
-from tests.crash_harness import fault_points, published_state, trial
+from tests.crash_harness import fault_points, leftovers, published_state, run_and_kill, run_night, trial
 
 NIGHT = START + dt.timedelta(days=1)
 # One point of each kind; the soak draws from all of them.
@@ -29,8 +33,8 @@ POINTS = (
     "build:after_model:int_run_changes",
     "build:after_model:fct_watch_cycles",
     "audit:after_suite:raw_playback_events",
-    "publish:before_replace",
-    "publish:after_replace",
+    "publish:before_commit",
+    "publish:after_commit",
 )
 
 
@@ -51,8 +55,9 @@ def published_once(generated_small, tmp_path_factory):
         shutil.copytree(root / "base", root / "reference")
         mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "reference"))
         _publish(get_settings(), NIGHT)
-    old = published_state(root / "base" / "rewatch.duckdb")
-    new = published_state(root / "reference" / "rewatch.duckdb")
+    exports = generated_small.out_dir
+    old = published_state(Settings(exports_dir=exports, warehouse_dir=root / "base"))
+    new = published_state(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
     assert old != new
     return root, generated_small.out_dir, old, new
 
@@ -61,20 +66,49 @@ def published_once(generated_small, tmp_path_factory):
 def test_a_run_killed_at_any_point_recovers_to_the_uninterrupted_result(published_once, point):
     root, exports, old, new = published_once
     work = root / f"work-{point.replace(':', '-')}"
-    result = trial(root / "base", work, exports, NIGHT, point, old, new, root / "reference" / "rewatch.duckdb")
+    result = trial(root / "base", work, exports, NIGHT, point, old, new, root / "reference")
     assert result.killed_at == point
     assert result.survived, result.problems
-    assert result.state_after_kill == (new if point == "publish:after_replace" else old)
+    assert result.state_after_kill == (new if point == "publish:after_commit" else old)
 
 
-def test_the_tested_points_are_real_points_and_every_kind_is_documented():
+@pytest.mark.xfail(
+    strict=True,
+    reason="src bug: publish creates the lake (snapshot 0, no tables) before its transaction; "
+    "killed before the COMMIT, the lake's head is 0, not None, and the next build refuses it as "
+    "'built by an older rewatch' (rewatch.lake.head_snapshot should be None until a rewatch commit)",
+)
+def test_the_first_night_killed_before_its_commit_publishes_nothing_and_recovers(published_once):
+    root, exports, old, _ = published_once
+    work = root / "first-night"
+    env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
+    assert run_and_kill(env, START, "publish:before_commit") == "publish:before_commit"
+    settings = Settings(exports_dir=exports, warehouse_dir=work)
+    assert head_snapshot(settings) is None  # nothing was published
+    run_night(env, START)
+    assert published_state(settings) == old
+    assert all(counts == (0, 0) for counts in diff_warehouses(root / "base", work).values())
+    assert not leftovers(work)
+
+
+def test_the_tested_points_are_real_points():
     points = fault_points()
     assert set(POINTS) <= set(points)
+    assert {"build:after_model:fct_viewing_sessions", "build:after_model:rpt_title_performance"} <= set(points)
+    assert not any("stg_exports" in p or p.endswith("_latest") for p in points)  # ephemeral: never run
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src bug: rewatch.faults still documents and lists build:copied, publish:before_replace and "
+    "publish:after_replace (its docstring table and STATIC_POINTS), not publish:before_commit/after_commit",
+)
+def test_every_kind_of_point_is_documented_and_every_static_point_is_reached():
+    points = fault_points()
     documented = set(re.findall(r"^\| `([a-z_]+:[a-z_]+)", faults.__doc__, flags=re.MULTILINE))
     kinds = {":".join(p.split(":")[:2]) for p in points}
     assert kinds == documented, (kinds, documented)
-    assert {"build:after_model:fct_viewing_sessions", "build:after_model:rpt_title_performance"} <= set(points)
-    assert not any("stg_exports" in p or p.endswith("_latest") for p in points)  # ephemeral: never run
+    assert set(faults.STATIC_POINTS) <= set(points), set(faults.STATIC_POINTS) - set(points)
 
 
 def _child(fault: str | None, point: str) -> int:
@@ -86,7 +120,7 @@ def _child(fault: str | None, point: str) -> int:
 
 
 def test_a_fault_point_kills_only_when_its_exact_name_is_set():
-    assert _child(None, "publish:before_replace") == 0
-    assert _child("publish:after_replace", "publish:before_replace") == 0
-    assert _child("publish:before", "publish:before_replace") == 0  # no prefix match
-    assert _child("publish:before_replace", "publish:before_replace") == -signal.SIGKILL
+    assert _child(None, "publish:before_commit") == 0
+    assert _child("publish:after_commit", "publish:before_commit") == 0
+    assert _child("publish:before", "publish:before_commit") == 0  # no prefix match
+    assert _child("publish:before_commit", "publish:before_commit") == -signal.SIGKILL
