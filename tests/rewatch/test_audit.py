@@ -1,4 +1,4 @@
-"""The audit gate: a night that breaks an error expectation never reaches the published file.
+"""The audit gate: a night that breaks an error expectation never reaches the published lake.
 
 Expectations the input can break (events out of the night's window, positions past the
 runtime, a mostly-malformed night) are broken through a crafted export night and run through
@@ -24,10 +24,9 @@ import pytest
 
 from rewatch import pipeline
 from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit_in_process, load_suites
-from rewatch.build import candidate_path, dbt_run_dir, run_dbt
-from rewatch.contract import sha256_of
+from rewatch.build import candidate_path, check_previous_state, dbt_run_dir, run_dbt
 from rewatch.settings import Settings, get_settings
-from tests.helpers import event, write_night
+from tests.helpers import copy_published, event, published_connection, published_marker, write_night
 
 pytestmark = pytest.mark.slow
 NIGHT1 = dt.date(2026, 3, 2)
@@ -111,7 +110,7 @@ def test_a_night_breaking_an_error_expectation_is_refused_then_published_once_fi
     settings = copied
     events, expectation, example = BROKEN_NIGHTS[case]
     write_night(settings.exports_dir, NIGHT2, events)
-    published_before = sha256_of(settings.published_path)
+    published_before = published_marker(settings)
 
     loaded = pipeline.load(NIGHT2, settings)
     pipeline.build(NIGHT2, settings)
@@ -121,7 +120,7 @@ def test_a_night_breaking_an_error_expectation_is_refused_then_published_once_fi
     message = str(refused.value)
     assert expectation in message and example in message, message
     assert "the published warehouse is unchanged" in message
-    assert sha256_of(settings.published_path) == published_before
+    assert published_marker(settings) == published_before
     assert not candidate_path(settings, NIGHT2).exists()
     # Nothing the night carried is lost: its rows and quarantine stay in the raw zone.
     assert raw_rows(settings, "playback_events", NIGHT2) == loaded["events_loaded"]
@@ -137,7 +136,7 @@ def test_a_night_breaking_an_error_expectation_is_refused_then_published_once_fi
     write_night(settings.exports_dir, NIGHT2, good_events(NIGHT2, prefix="fixed"))
     report = run_night(NIGHT2, settings)
     assert report["outcome"] == "published"
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = published_connection(settings)
     try:
         nights = [r[0] for r in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
         session_ids = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
@@ -202,7 +201,7 @@ def audit_models_over_own_raw_zone(settings: Settings) -> None:
         settings.warehouse_dir / CANDIDATE,
         ["run", "--select", *AUDIT_MODELS.values()],
         {"rewatch__nights": [NIGHT2.isoformat()]},
-        settings.published_path,
+        check_previous_state(settings),
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
 
@@ -378,7 +377,7 @@ def test_every_key_dbt_owns_fails_its_dbt_test_when_broken(built_candidate, tmp_
         candidate,
         ["test", "--select", model, "--exclude-resource-type", "unit_test"],
         {"rewatch__nights": [NIGHT2.isoformat()]},
-        settings.published_path,
+        check_previous_state(settings),
     )
     results = json.loads((dbt_run_dir(candidate) / "target" / "run_results.json").read_text())["results"]
     failed = {result["unique_id"].split(".")[2] for result in results if result["status"] in ("fail", "error")}
@@ -464,12 +463,11 @@ def test_rebuild_skips_a_refused_night_and_equals_the_nightly_runs(copied):
     with pytest.raises(AuditError):
         pipeline.audit(NIGHT2, settings)
     assert rebuild_nights(settings) == [NIGHT1]
-    nightly = Path(settings.warehouse_dir) / "nightly.duckdb"
-    shutil.copyfile(settings.published_path, nightly)
+    nightly = copy_published(settings, settings.warehouse_dir.parent / "nightly")
     summary = pipeline.rebuild(settings)
     assert summary["nights"] == [NIGHT1.isoformat()]
     assert summary["audit"]["decision"] == "publish"
-    assert diff_warehouses(nightly, settings.published_path) == {t: (0, 0) for t in PUBLISHED_TABLES}
+    assert diff_warehouses(nightly, settings.warehouse_dir) == {t: (0, 0) for t in PUBLISHED_TABLES}
 
 
 def test_a_refused_redelivery_is_never_read_by_a_later_rebuild(copied):
@@ -481,8 +479,7 @@ def test_a_refused_redelivery_is_never_read_by_a_later_rebuild(copied):
     write_night(settings.exports_dir, NIGHT2, good_events(NIGHT2, prefix="accepted"))
     assert run_night(NIGHT2, settings)["outcome"] == "published"
     accepted_rows = raw_rows(settings, "playback_events", NIGHT2)
-    published = Path(settings.warehouse_dir) / "published-before.duckdb"
-    shutil.copyfile(settings.published_path, published)
+    published = copy_published(settings, settings.warehouse_dir.parent / "published-before")
 
     shutil.rmtree(settings.exports_dir / NIGHT2.isoformat())
     write_night(settings.exports_dir, NIGHT2, BROKEN_NIGHTS["position_vs_runtime"][0])
@@ -503,4 +500,4 @@ def test_a_refused_redelivery_is_never_read_by_a_later_rebuild(copied):
     assert all(i.startswith("accepted") for i in ids), ids
 
     pipeline.rebuild(settings)
-    assert diff_warehouses(published, settings.published_path) == {t: (0, 0) for t in PUBLISHED_TABLES}
+    assert diff_warehouses(published, settings.warehouse_dir) == {t: (0, 0) for t in PUBLISHED_TABLES}
