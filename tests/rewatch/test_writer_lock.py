@@ -3,26 +3,24 @@
 Before the lock, two `rewatch run` started together (nights 2 and 3) both printed "published"
 and the warehouse held nights 1 and 3: night 2 was lost. Now every writer takes an OS lock
 under the warehouse (refusing, naming the holder, or waiting with --wait), and publish refuses
-to replace a warehouse that another writer replaced after its build started."""
+to commit to the lake when another writer committed to it after its build started."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from rewatch import pipeline
+from rewatch import lake, pipeline
 from rewatch.build import PublishConflictError, candidate_path
 from rewatch.lock import WarehouseBusyError, writer_lock
 from rewatch.settings import get_settings
 from tests.conftest import START
+from tests.helpers import published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 N1, N2, N3 = (START + dt.timedelta(days=i) for i in range(3))
@@ -37,12 +35,8 @@ with writer_lock(Path(sys.argv[1]), "a test holding the lock"):
 """
 
 
-def _sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _nights(settings) -> list[dt.date]:
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = published_connection(settings)
     try:
         return [r[0] for r in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
     finally:
@@ -74,7 +68,7 @@ def _cli(*args: str, **kwargs) -> subprocess.Popen:
 
 def test_every_writer_refuses_while_another_process_holds_the_warehouse(one_night):
     settings = one_night
-    before = _sha(settings.published_path)
+    before = published_marker(settings)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(settings.warehouse_dir)],
         stdin=subprocess.PIPE,
@@ -103,7 +97,7 @@ def test_every_writer_refuses_while_another_process_holds_the_warehouse(one_nigh
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
-    assert _sha(settings.published_path) == before
+    assert published_marker(settings) == before  # not a snapshot, not a data file written
     assert _nights(settings) == [N1]
 
 
@@ -130,6 +124,7 @@ def test_two_runs_started_together_both_publish(one_night):
     """The reported loss: nights 2 and 3 started at once. Each waits (--wait) for the writer
     ahead of it, so both nights are published and neither replaces the other's."""
     settings = one_night
+    head = lake.head_snapshot(settings)
     holder = _hold(settings)
     try:
         runs = [_cli("run", "--date", night.isoformat(), "--wait") for night in (N2, N3)]
@@ -141,18 +136,33 @@ def test_two_runs_started_together_both_publish(one_night):
     results = [run.communicate(timeout=900) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], results
     assert _nights(settings) == [N1, N2, N3]
+    assert lake.head_snapshot(settings) == head + 2  # one commit each
+
+
+def _another_writer_commits(settings) -> None:
+    """Another writer publishes: one rewatch commit to the lake (here: night 1's rows rewritten
+    with the same content)."""
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings), read_only=False)
+        con.execute("begin")
+        con.execute("update lake.main.rewatch_runs set summary = summary")
+        lake.tag_commit(con, "lake", "night", [N1.isoformat()], f"night {N1}")
+        con.execute("commit")
+    finally:
+        con.close()
 
 
 def test_publish_refuses_a_warehouse_replaced_since_its_build_started(one_night):
     settings = one_night
     loaded = pipeline.load(N2, settings)
     built = pipeline.build(N2, settings)
-    # Another writer publishes meanwhile (here: the same content under a new file).
-    shutil.copyfile(settings.published_path, settings.warehouse_dir / "other.duckdb")
-    os.replace(settings.warehouse_dir / "other.duckdb", settings.published_path)
-    replaced = _sha(settings.published_path)
+    head = lake.head_snapshot(settings)
+    _another_writer_commits(settings)
+    replaced = published_marker(settings)
+    assert replaced[0] == head + 1
     with pytest.raises(PublishConflictError, match=f"changed since the build of {N2} started"):
         pipeline.publish(N2, loaded, built, {"decision": "publish", "warnings": []}, settings)
-    assert _sha(settings.published_path) == replaced
+    assert published_marker(settings) == replaced  # not a snapshot, not a data file written
     assert not candidate_path(settings, N2).exists()
     assert _nights(settings) == [N1]
