@@ -1,5 +1,12 @@
-"""The this-run layer and its inputs (docs/incremental.md): the published warehouse is the
-state a run compares with, declared as dbt sources; a stale this-run layer is never applied."""
+"""The this-run layer and its inputs (docs/incremental.md): the published lake is the state a run
+compares with, declared as dbt sources; a night's publish changes exactly the rows it says it
+replaces.
+
+There is no stale this-run layer to refuse any more: dbt builds every run into an empty scratch
+database (no stored incremental table lives there), so a model selected alone cannot pick up
+what an earlier run left; it fails for want of its inputs. What a run replaces is a model of its
+own (`int_run_replaced__<table>`), and the publish step applies exactly that to the lake.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,27 @@ import datetime as dt
 import json
 import shutil
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from rewatch import pipeline
-from rewatch.build import BuildError, build_night, dbt_run_dir, previous_state_tables, run_dbt
+from rewatch import lake, pipeline
+from rewatch.build import (
+    BuildError,
+    build_night,
+    candidate_path,
+    check_previous_state,
+    dbt_run_dir,
+    previous_state_tables,
+    published_tables,
+    run_dbt,
+)
 from rewatch.cli import app
-from rewatch.settings import get_settings
+from rewatch.settings import Settings, get_settings
+from tests.helpers import copy_published, published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 NIGHT = dt.date(2026, 3, 2)
+NEXT_NIGHT = NIGHT + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -35,60 +52,151 @@ def published(generated_small, tmp_path_factory):
 
 
 def _dbt(settings, database, select: str):
+    """`dbt build -s <select>` of the models (and seeds) alone in `database`, against the published
+    lake: the data tests run on every night's full build (test_dbt_graph.py's), not here."""
     return run_dbt(
         settings,
         database,
-        ["build", "--select", select, "--exclude-resource-type", "unit_test"],
+        ["build", "--select", select, "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
         {"rewatch__nights": [NIGHT.isoformat()]},
-        settings.published_path,
+        check_previous_state(settings),
     )
 
 
-def test_a_mart_built_without_its_this_run_layer_refuses_the_stale_one(published):
+def test_a_mart_selected_alone_in_a_fresh_scratch_fails_and_builds_with_its_inputs(published):
     database = published.build_dir / "by-hand.duckdb"
-    shutil.copyfile(published.published_path, database)
-    before = duckdb.connect(str(database), read_only=True)
-    cycles = before.execute("select count(*) from main.fct_watch_cycles").fetchone()[0]
-    before.close()
+    before = published_marker(published)
 
+    # The scratch database is empty: fct_watch_cycles reads int_cycles_this_run, which no
+    # earlier run left there, so it fails instead of publishing anything stale.
     alone = _dbt(published, database, "fct_watch_cycles")
     assert alone.returncode != 0
-    assert "built by another dbt invocation" in alone.stdout
-    assert "-s +fct_watch_cycles" in alone.stdout
-    con = duckdb.connect(str(database), read_only=True)
-    assert con.execute("select count(*) from main.fct_watch_cycles").fetchone()[0] == cycles
-    con.close()
+    assert "int_cycles_this_run" in alone.stdout, alone.stdout[-3000:]
+    shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+    database.unlink(missing_ok=True)
 
     with_ancestors = _dbt(published, database, "+fct_watch_cycles")
     assert with_ancestors.returncode == 0, with_ancestors.stdout[-3000:]
+    # It holds this run's cycles only, the ones its this-run input computed.
+    con = lake.connect(published, str(database), read_only=True)
+    try:
+        only_mart, only_input = con.execute(
+            """
+            select (select count(*) from (from main.fct_watch_cycles except all from this_run.int_cycles_this_run)),
+                   (select count(*) from (from this_run.int_cycles_this_run except all from main.fct_watch_cycles))
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    assert (only_mart, only_input) == (0, 0)
+    # dbt never writes the lake: it is attached read-only.
+    assert published_marker(published) == before
     shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+    database.unlink(missing_ok=True)
+
+
+def _warehouse(path) -> Settings:
+    return Settings(exports_dir=path, warehouse_dir=path)
+
+
+def test_a_nights_publish_changes_exactly_the_replaced_rows_and_adds_this_runs(published, tmp_path, monkeypatch):
+    """Night 2 on a copy of the published warehouse: for every `apply` table, the lake after the
+    publish is the lake before minus the rows matching int_run_replaced__<table> plus the
+    model's rows (what macros/after_run.sql tells the models); every `replace` table is the
+    model's rows."""
+    warehouse = tmp_path / "warehouse"
+    copy_published(published, warehouse)
+    shutil.copytree(published.raw_dir, warehouse / "raw")
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
+    settings = get_settings()
+    before = copy_published(settings, tmp_path / "before")
+    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
+    candidate = candidate_path(settings, NEXT_NIGHT)
+    tables = published_tables(dbt_run_dir(candidate))
+    scratch = tmp_path / "scratch.duckdb"
+    shutil.copyfile(candidate, scratch)
+    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
+
+    assert {t.name for t in tables if t.mode == "apply"} >= {"int_playback_events", "fct_viewing_sessions"}
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(_warehouse(before)), alias="lake_before")
+        lake.attach(con, lake.lake_of(settings), alias="lake_after")
+        con.execute(f"attach '{scratch}' as scratch (read_only)")
+        kept_somewhere = replaced_somewhere = False
+        for table in tables:
+            name = f"{table.schema}.{table.name}"
+            columns = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'lake_after' "
+                    "and schema_name = ? and table_name = ? order by column_index",
+                    [table.schema, table.name],
+                ).fetchall()
+            ]
+            assert columns, name
+            select = ", ".join(f'"{c}"' for c in columns)
+            expected = f"select {select} from scratch.{name}"
+            if table.mode == "apply":
+                replaced = f"scratch.this_run.int_run_replaced__{table.name}"
+                keys = [row[0] for row in con.execute(f"select column_name from (describe {replaced})").fetchall()]
+                on = " and ".join(f"b.{k} = r.{k}" for k in keys)
+                kept = f"select b.* from lake_before.{name} as b anti join {replaced} as r on {on}"
+                kept_rows, all_rows = con.execute(
+                    f"select (select count(*) from ({kept})), (select count(*) from lake_before.{name})"
+                ).fetchone()
+                kept = f"select {select} from ({kept})"
+                replaced_rows = all_rows - kept_rows
+                kept_somewhere |= kept_rows > 0
+                replaced_somewhere |= replaced_rows > 0
+                expected = f"{kept} union all {expected}"
+            actual = f"select {select} from lake_after.{name}"
+            actual, expected = f"(select * from ({actual}))", f"(select * from ({expected}))"
+            only_after, only_expected = con.execute(
+                f"select (select count(*) from ({actual} except all {expected})), "
+                f"(select count(*) from ({expected} except all {actual}))"
+            ).fetchone()
+            assert (only_after, only_expected) == (0, 0), f"{name} ({table.mode})"
+    finally:
+        con.close()
+    # The night both kept published rows and replaced some: the check above compared both.
+    assert kept_somewhere and replaced_somewhere
 
 
 def test_the_change_capture_reads_only_the_declared_published_columns(published):
     # The first night built on an empty published state holding exactly the declared columns
     # (the fixture did it); every declared one exists in what a run publishes.
-    con = duckdb.connect(str(published.published_path), read_only=True)
-    present = set(
-        con.execute("select table_schema, table_name, column_name from information_schema.columns").fetchall()
-    )
-    con.close()
+    con = published_connection(published)
+    try:
+        present = set(
+            con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'lake'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
     declared = {(s, t, c) for (s, t), columns in previous_state_tables().items() for c, _ in columns}
     assert declared and declared <= present
 
 
-def test_a_published_warehouse_from_an_older_rewatch_is_refused_with_what_to_do(published, tmp_path, monkeypatch):
+def test_a_published_lake_from_an_older_rewatch_is_refused_with_what_to_do(published, tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse"
-    warehouse.mkdir()
-    shutil.copyfile(published.published_path, warehouse / "rewatch.duckdb")
-    con = duckdb.connect(str(warehouse / "rewatch.duckdb"))
-    con.execute("alter table intermediate.int_profiles_current drop column is_kids_profile")
-    con.execute("checkpoint")
-    con.close()
+    copy_published(published, warehouse)
+    older = _warehouse(warehouse)
+    con = lake.connect(older)
+    try:
+        lake.attach(con, lake.lake_of(older), read_only=False)
+        con.execute("alter table lake.intermediate.int_profiles_current drop column is_kids_profile")
+    finally:
+        con.close()
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
     settings = get_settings()
     shutil.copytree(published.raw_dir, settings.raw_dir)
+    marker = published_marker(settings)
     with pytest.raises(BuildError, match=r"int_profiles_current\.is_kids_profile.*rewatch rebuild"):
         build_night(settings, NIGHT)
+    assert published_marker(settings) == marker
+    assert not candidate_path(settings, NIGHT).exists()
 
 
 def test_rewatch_docs_shows_the_real_lineage(published, tmp_path):
