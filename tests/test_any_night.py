@@ -6,10 +6,8 @@ while the published warehouse does not record the night."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 
-import duckdb
 import pendulum
 import pytest
 from typer.testing import CliRunner
@@ -18,6 +16,7 @@ from rewatch import orchestrate, pipeline
 from rewatch.cli import app
 from rewatch.contract import FIRST_NIGHT, NightOutOfRangeError, check_night
 from rewatch.generate import generate
+from tests.helpers import published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -29,7 +28,7 @@ def _text(result) -> str:
 
 
 def _published(settings) -> list[dt.date]:
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = published_connection(settings)
     try:
         return [r[0] for r in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
     finally:
@@ -109,7 +108,7 @@ def test_a_dag_run_with_no_task_instances_is_a_failure_not_a_success(past_export
     assert "2019-12-31: FAILED at (no task)" in result.output
     assert "Airflow ran no task for night 2019-12-31" in _text(result)
     assert "0/1 nights published" in result.output
-    assert not workdir.published_path.exists()
+    assert published_marker(workdir) == (None, ())  # no snapshot, no data file: nothing published
     alert = json.loads((workdir.reports_dir / "alerts.jsonl").read_text().splitlines()[-1])
     assert alert["night"] == "2019-12-31" and alert["task_id"] == "(no task)"
 
@@ -119,7 +118,8 @@ def test_tasks_that_succeed_without_publishing_fail_the_night(past_exports, work
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(past_exports / "exports"))
     night = dt.date(2019, 12, 31)
     orchestrate.run_nights([night])  # a published warehouse holding 2019-12-31
-    before = hashlib.sha256(workdir.published_path.read_bytes()).hexdigest()
+    before = published_marker(workdir)
+    assert before[0] is not None
 
     def did_nothing(*args, **kwargs):
         return {"decision": "publish", "warnings": []}
@@ -130,6 +130,6 @@ def test_tasks_that_succeed_without_publishing_fail_the_night(past_exports, work
     assert outcome.state == "failed"
     assert outcome.failed_task == "publish"
     assert "does not record the night in rewatch_runs" in outcome.error
-    assert hashlib.sha256(workdir.published_path.read_bytes()).hexdigest() == before
+    assert published_marker(workdir) == before
     report = json.loads((workdir.reports_dir / "2020-01-01" / "run.json").read_text())
     assert report["outcome"] == "failed"
