@@ -140,7 +140,7 @@ def check_previous_state(settings: Settings) -> PreviousState:
     con = lake.connect(settings)
     try:
         lake.attach(con, published)
-        snapshot = lake.head(con)
+        snapshot = lake.published_snapshot(con)
         present = set(
             con.execute(
                 "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'lake'"
@@ -346,7 +346,8 @@ def publish(
         lake.attach(con, published, read_only=False)
         con.execute(f"attach '{candidate}' as scratch (read_only)")
         con.execute("begin")
-        if base is not UNCHECKED and base is not None and str(lake.head(con)) != base:
+        current = lake.published_snapshot(con)
+        if base is not UNCHECKED and (None if current is None else str(current)) != base:
             con.execute("rollback")
             discard_candidate(settings, night)
             raise conflict

@@ -10,12 +10,11 @@ The points, in the order a night reaches them:
 | --- | --- |
 | `load:partition:<table>` | a raw partition is written to its temporary file, not yet moved into place |
 | `load:before_ledger` | every partition of the night is in place, the ledger (which says "loaded") is not |
-| `build:copied` | the published file is copied to the candidate, dbt has not started |
-| `build:after_model:<model>` | dbt has committed `<model>` in the candidate (every model that runs) |
+| `build:after_model:<model>` | dbt has committed `<model>` in the scratch database (every model that runs) |
 | `audit:after_suite:<suite>` | the audit child has validated `<suite>` |
 | `audit:result_written` | the audit child has written its result, the parent has not read it |
-| `publish:before_replace` | the run is recorded and checkpointed in the candidate, not yet moved into place |
-| `publish:after_replace` | the new file is published, the run's report is not yet complete |
+| `publish:before_commit` | the night's lake transaction has written everything (its data files too), not yet committed |
+| `publish:after_commit` | the night's snapshot is committed, the scratch database and the run's report not yet done |
 
 The crash tests start a run in its own session (process group) with the variable set; the
 kill is the run's own, at the point named, so the test never waits for a moment to pass.
@@ -39,10 +38,9 @@ PAUSE_FILE_ENV = "REWATCH_PAUSE_FILE"
 # Points with a fixed name; `<...>` parts are filled with a table, model or suite name.
 STATIC_POINTS = (
     "load:before_ledger",
-    "build:copied",
     "audit:result_written",
-    "publish:before_replace",
-    "publish:after_replace",
+    "publish:before_commit",
+    "publish:after_commit",
 )
 
 

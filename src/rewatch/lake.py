@@ -204,15 +204,18 @@ def tag_commit(con: duckdb.DuckDBPyConnection, alias: str, kind: str, nights: li
 
 
 def head_snapshot(settings: Settings) -> int | None:
-    """The published lake's head snapshot (the last published night), None when nothing was published."""
+    """The last published snapshot (rewatch's last commit), None when nothing was published yet:
+    a lake created by a first night killed before its commit has a snapshot, but no publish."""
     published = lake_of(settings)
     if published.sqlite_file is not None:
         if not published.sqlite_file.exists():
             return None
-        # The catalog's own table, read without DuckDB (cheap: the stop handler asks it too).
+        # The catalog's own tables, read without DuckDB (cheap: the stop handler asks it too).
         db = sqlite3.connect(f"file:{published.sqlite_file}?mode=ro", uri=True)
         try:
-            return db.execute("select max(snapshot_id) from ducklake_snapshot").fetchone()[0]
+            return db.execute(
+                "select max(snapshot_id) from ducklake_snapshot_changes where author = ?", [AUTHOR]
+            ).fetchone()[0]
         except sqlite3.OperationalError:
             return None
         finally:
@@ -222,9 +225,14 @@ def head_snapshot(settings: Settings) -> int | None:
     con = connect(settings)
     try:
         attach(con, published)
-        return head(con)
+        return published_snapshot(con)
     finally:
         con.close()
+
+
+def published_snapshot(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> int | None:
+    """rewatch's last commit to the lake attached as `alias` (None: none yet)."""
+    return con.execute(f"select max(snapshot_id) from {alias}.snapshots() where author = '{AUTHOR}'").fetchone()[0]
 
 
 def open_published(
@@ -243,7 +251,7 @@ def open_published(
     try:
         if snapshot is None:
             attach(con, published)
-            snapshot = head(con) if as_of is None else snapshot_of_night(con, as_of)
+            snapshot = published_snapshot(con) if as_of is None else snapshot_of_night(con, as_of)
             con.execute("detach lake")
         attach(con, published, snapshot=snapshot)
         con.execute("use lake")
@@ -307,7 +315,7 @@ def files_holding(settings: Settings, value: str) -> list[Path]:
                 continue
             # A text column equal to it, or a JSON document naming it as a string.
             condition = " or ".join(
-                f"cast(\"{c}\" as varchar) = $1 or contains(cast(\"{c}\" as varchar), '\"' || $1 || '\"')"
+                f'cast("{c}" as varchar) = $1 or contains(cast("{c}" as varchar), \'"\' || $1 || \'"\')'
                 for c in columns
             )
             if con.execute(f"select count(*) from read_parquet('{quoted}') where {condition}", [value]).fetchone()[0]:

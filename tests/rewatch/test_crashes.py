@@ -72,12 +72,6 @@ def test_a_run_killed_at_any_point_recovers_to_the_uninterrupted_result(publishe
     assert result.state_after_kill == (new if point == "publish:after_commit" else old)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: publish creates the lake (snapshot 0, no tables) before its transaction; "
-    "killed before the COMMIT, the lake's head is 0, not None, and the next build refuses it as "
-    "'built by an older rewatch' (rewatch.lake.head_snapshot should be None until a rewatch commit)",
-)
 def test_the_first_night_killed_before_its_commit_publishes_nothing_and_recovers(published_once):
     root, exports, old, _ = published_once
     work = root / "first-night"
@@ -98,11 +92,6 @@ def test_the_tested_points_are_real_points():
     assert not any("stg_exports" in p or p.endswith("_latest") for p in points)  # ephemeral: never run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: rewatch.faults still documents and lists build:copied, publish:before_replace and "
-    "publish:after_replace (its docstring table and STATIC_POINTS), not publish:before_commit/after_commit",
-)
 def test_every_kind_of_point_is_documented_and_every_static_point_is_reached():
     points = fault_points()
     documented = set(re.findall(r"^\| `([a-z_]+:[a-z_]+)", faults.__doc__, flags=re.MULTILINE))
