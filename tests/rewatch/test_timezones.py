@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import duckdb
 import pytest
 
 from rewatch import pipeline
 from rewatch.compare import diff_warehouses
 from rewatch.settings import PUBLISHED_TABLES, get_settings
-from tests.helpers import event, write_night
+from tests.helpers import event, published_connection, write_night
 
 SPRING = dt.date(2026, 3, 8)  # New York: 02:00 EST -> 03:00 EDT, a 23-hour day
 AUTUMN = dt.date(2026, 11, 1)  # New York: 02:00 EDT -> 01:00 EST, a 25-hour day
@@ -56,8 +55,8 @@ def test_published_tables_are_the_same_in_any_machine_time_zone(tmp_path, restor
             loaded = pipeline.load(night, settings)
             built = pipeline.build(night, settings)
             pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
-        published.append(settings.published_path)
-        con = duckdb.connect(str(settings.published_path), read_only=True)
+        published.append(settings.warehouse_dir)
+        con = published_connection(settings)
         try:
             local = con.execute(
                 "select local_started_at, local_date, daypart from fct_viewing_sessions order by started_at"
