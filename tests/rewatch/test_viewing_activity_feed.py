@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
-import shutil
 
 import duckdb
 import pytest
@@ -27,8 +26,8 @@ from rewatch.compare import diff_warehouses
 from rewatch.load import load_night
 from rewatch.netflix import COLUMNS, import_download
 from rewatch.rawzone import partition_path
-from rewatch.settings import get_settings
-from tests.helpers import write_night
+from rewatch.settings import Settings, get_settings
+from tests.helpers import copy_published, published_connection, write_night
 from tests.rewatch.test_netflix import FIXTURES, NAMES, SHARED, independent_totals
 
 NIGHT_1 = dt.date(2026, 3, 1)
@@ -66,7 +65,7 @@ TIES = [
 
 
 def _published(settings, sql, params=()):
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+    con = published_connection(settings)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
@@ -105,8 +104,8 @@ def feed(tmp_path_factory):
         imports["hh-ties"] = import_download(ties, "hh-ties", exports, night=NIGHT_1)
 
         night_1 = _run(settings, NIGHT_1)
-        after_night_1 = root / "after_night_1.duckdb"
-        shutil.copy(settings.published_path, after_night_1)
+        # The lake as night 1 left it (a warehouse directory of its own).
+        after_night_1 = copy_published(settings, root / "after_night_1")
 
         write_night(exports, NIGHT_2, [], titles=[FILM_X], households=[], profiles=[])
         for household, name in (("hh-iso-full", NAMES[0]), ("hh-ss-full", NAMES[1])):
@@ -114,8 +113,7 @@ def feed(tmp_path_factory):
                 downloads[household] = SHARED / name
                 imports[household] = import_download(SHARED / name, household, exports, night=NIGHT_2)
         night_2 = _run(settings, NIGHT_2)
-        incremental = root / "incremental.duckdb"
-        shutil.copy(settings.published_path, incremental)
+        incremental = copy_published(settings, root / "incremental")
         rebuild(settings)
         yield {
             "settings": settings,
@@ -180,7 +178,7 @@ def test_supplemental_videos_are_kept_but_never_views_cycles_or_title_metrics(fe
 
 
 def test_a_title_the_catalog_does_not_know_gets_an_estimated_runtime_until_the_catalog_lists_it(feed):
-    con = duckdb.connect(str(feed["after_night_1"]), read_only=True)
+    con = published_connection(Settings(exports_dir=feed["after_night_1"], warehouse_dir=feed["after_night_1"]))
     try:
         estimated = con.execute(
             "select title_id, runtime_seconds, runtime_source from dim_titles where title_name = 'Film X'"
@@ -323,7 +321,7 @@ def test_an_unreadable_row_is_quarantined_with_its_line_and_reason(feed):
 
 
 def test_incremental_nights_equal_a_rebuild(feed):
-    diff = diff_warehouses(feed["incremental"], feed["settings"].published_path)
+    diff = diff_warehouses(feed["incremental"], feed["settings"].warehouse_dir)
     assert diff and all(counts == (0, 0) for counts in diff.values()), diff
 
 
