@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
 import pytest
 
-from rewatch.contract import sha256_of
 from rewatch.generate import generate
+from rewatch.lake import head_snapshot
 from rewatch.orchestrate import run_nights
+from rewatch.settings import get_settings
+from tests.helpers import published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
@@ -18,8 +19,8 @@ NIGHTS = [START, START + dt.timedelta(days=1)]
 TRUTH_COLUMNS = "household_id, profile_id, device_id, title_id, started_at, ended_at, max_position_seconds, played_seconds, event_count, is_view"
 
 
-def _table(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
+def _table(settings, sql):
+    con = published_connection(settings)
     try:
         return sorted(con.execute(sql).fetchall(), key=repr)
     finally:
@@ -37,7 +38,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     root, generated = pipeline
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    published = root / "warehouse" / "rewatch.duckdb"
+    published = get_settings()
 
     outcomes = run_nights(NIGHTS)
     assert [o.state for o in outcomes] == ["success", "success"]
@@ -71,10 +72,11 @@ def test_a_bad_night_fails_closed(pipeline, monkeypatch):
     root, _ = pipeline
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    published = root / "warehouse" / "rewatch.duckdb"
-    if not published.exists():
+    settings = get_settings()
+    if head_snapshot(settings) is None:
         run_nights(NIGHTS)
-    before = sha256_of(published)
+    before = published_marker(settings)
+    assert before[0] is not None
 
     bad = root / "exports" / "2026-03-04"
     bad.mkdir()
@@ -91,12 +93,12 @@ def test_a_bad_night_fails_closed(pipeline, monkeypatch):
     assert outcome.state == "failed"
     assert outcome.failed_task == "load_raw"
     assert "does not match the manifest" in outcome.error and str(bad) in outcome.error
-    assert sha256_of(published) == before
+    assert published_marker(settings) == before
     alerts = (root / "warehouse" / "reports" / "alerts.jsonl").read_text().splitlines()
     assert json.loads(alerts[-1])["night"] == "2026-03-04"
 
 
-def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_file(pipeline, monkeypatch):
+def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_lake(pipeline, monkeypatch):
     import csv
 
     from rewatch.contract import write_manifest
@@ -105,10 +107,11 @@ def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_fil
     root, _ = pipeline
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    published = root / "warehouse" / "rewatch.duckdb"
-    if not published.exists():
+    settings = get_settings()
+    if head_snapshot(settings) is None:
         run_nights(NIGHTS)
-    before = sha256_of(published)
+    before = published_marker(settings)
+    assert before[0] is not None
 
     # The night's catalog and households are fine; its positions are in milliseconds.
     night = dt.date(2026, 3, 5)
@@ -141,6 +144,6 @@ def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_fil
     assert outcome.state == "failed"
     assert outcome.failed_task == "audit"
     assert "position_seconds at most 1.5 x the title's runtime" in outcome.error and "ms-2" in outcome.error
-    assert sha256_of(published) == before
+    assert published_marker(settings) == before
     report = json.loads((root / "warehouse" / "reports" / night.isoformat() / "run.json").read_text())
     assert report["outcome"] == "refused" and report["load"]["events_loaded"] == 2
