@@ -5,7 +5,9 @@
 Generates history+1 nights, then times the same final night's run (load, dbt build, audit, publish)
 on a warehouse holding 1 night of history and on one holding `history` nights (built with
 `rewatch rebuild`, which the tests prove equal to running the nights one by one). Prints
-events per second and the ratio: cost should follow the night's data, not the history.
+events per second, the published lake's size and what the night's commit added to it, and the
+ratio: cost should follow the night's data, not the history (the night's scratch database holds
+only its own rows; the publish deletes and inserts only those in the lake).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ def timed_night(night: dt.date) -> dict:
     built = pipeline.build(night, settings)
     after_build = time.perf_counter()
     audited = pipeline.audit(night, settings)
+    lake_before = lake_mb(settings)
     after_audit = time.perf_counter()
     pipeline.publish(night, loaded, built, audited, settings)
     done = time.perf_counter()
+    lake_after = lake_mb(settings)
     return {
         "events": loaded["events_loaded"],
         "load_s": after_load - began,
@@ -45,8 +49,15 @@ def timed_night(night: dt.date) -> dict:
         "audit_s": after_audit - after_build,
         "publish_s": done - after_audit,
         "total_s": done - began,
-        "published_mb": settings.published_path.stat().st_size / 1e6,
+        "published_mb": lake_after,
+        "added_mb": lake_after - lake_before,
     }
+
+
+def lake_mb(settings) -> float:
+    """The published lake on disk (catalog and Parquet data files), in MB."""
+    root = settings.warehouse_dir / "lake"
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
 
 
 def warehouse_with_history(exports: Path, warehouse: Path, nights: list[dt.date]) -> None:
@@ -87,13 +98,14 @@ def main() -> None:
     print(f"\nnight {final}, {args.households:,} households")
     print(
         f"{'warehouse':<26}{'events':>10}{'load s':>9}{'build s':>9}{'audit s':>9}{'publish s':>11}"
-        f"{'total s':>9}{'events/s':>11}{'file MB':>9}"
+        f"{'total s':>9}{'events/s':>11}{'lake MB':>9}{'added MB':>10}"
     )
     for label, row in rows.items():
         print(
             f"{label:<26}{row['events']:>10,}{row['load_s']:>9.2f}{row['build_s']:>9.2f}{row['audit_s']:>9.2f}"
             f"{row['publish_s']:>11.2f}"
             f"{row['total_s']:>9.2f}{row['events'] / row['total_s']:>11,.0f}{row['published_mb']:>9.1f}"
+            f"{row['added_mb']:>10.1f}"
         )
     one, many = rows.values()
     print(
