@@ -1,10 +1,13 @@
-"""Soak: reader processes query the published file in a loop while nights publish.
+"""Soak: reader processes query the published lake in a loop while nights publish.
 
-    uv run python bench/readers_soak.py [--readers 4] [--nights 7] [--households 200] [--out DIR]
+    uv run python bench/readers_soak.py [--readers 4] [--attached 0] [--nights 7] [--households 200] [--out DIR]
 
-Each reader opens the published file read-only, runs one query (the nights it holds and its
-session count), closes, and repeats. Prints queries run, errors, and how many answers were
-not one of the published states (a mix of two nights): all but the first must be 0.
+Each reader opens the published lake read-only (`rewatch.connect()`) for each query (the nights
+it holds and its session count) and closes it; `--attached` of them instead keep one connection
+with the lake attached and ask the same in one transaction of two statements
+(tests/readers_harness.py).
+Prints queries run, errors, how many answers were not one of the published states (a mix of two
+nights), and how many readers missed a published night: all but the first must be 0.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ START = dt.date(2026, 3, 2)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--attached", type=int, default=0, help="how many of the readers keep one connection")
     parser.add_argument("--nights", type=int, default=7)
     parser.add_argument("--households", type=int, default=200)
     parser.add_argument("--out", type=Path, default=None)
@@ -41,8 +45,9 @@ def main() -> int:
     os.environ["REWATCH_EXPORTS_DIR"] = str(root / "exports")
     os.environ["REWATCH_WAREHOUSE_DIR"] = str(root / "warehouse")
     settings = get_settings()
-    readers = Readers(settings.published_path, root, args.readers)
+    readers = Readers(settings, root, args.readers, attached=args.attached)
     states = set()
+    published, stalled = 0, False
     began = time.monotonic()
     try:
         for i in range(args.nights):
@@ -51,17 +56,29 @@ def main() -> int:
             built = pipeline.build(night, settings)
             audited = pipeline.audit(night, settings)
             pipeline.publish(night, loaded, built, audited, settings)
-            states.add(published_state(settings.published_path))
+            state = published_state(settings)
+            states.add(state)
             print(f"published {night}", flush=True)
+            published += 1
+            try:
+                readers.wait_until_seen(state)  # every reader's next query sees the new night
+            except AssertionError as exc:  # a reader failed or never saw it: counted below
+                print(f"readers: {exc}", flush=True)
+                stalled = True
+                break
     finally:
-        queries, errors, answers = readers.stop()
+        queries, errors, answers, by_reader = readers.stop()
     mixed = sum(1 for nights, sessions in answers if nights != "ERROR" and (nights, sessions) not in states)
+    missed = sum(1 for seen in by_reader if not states <= seen)
     seconds = time.monotonic() - began
-    print(f"{args.readers} readers, {args.nights} nights published in {seconds:.0f}s")
-    print(f"queries run: {queries:,} ({queries / seconds:.0f}/s)   reader errors: {errors}   mixed answers: {mixed}")
+    print(f"{args.readers} readers, {published} of {args.nights} nights published in {seconds:.0f}s")
+    print(
+        f"queries run: {queries:,} ({queries / seconds:.0f}/s)   reader errors: {errors}   "
+        f"mixed answers: {mixed}   readers that missed a night: {missed}"
+    )
     if args.out is None:
         shutil.rmtree(root, ignore_errors=True)
-    return 0 if errors == 0 and mixed == 0 else 1
+    return 0 if not stalled and published == args.nights and errors == 0 and mixed == 0 and missed == 0 else 1
 
 
 if __name__ == "__main__":

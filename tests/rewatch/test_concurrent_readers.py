@@ -1,12 +1,14 @@
-"""Analysts read while nights publish: readers in other processes query the published file in
-a loop (read-only) while three nights are published. Promise: no reader error, and every
-query sees one published state (the sessions of exactly the nights it lists), never a mix."""
+"""Analysts read while nights publish: readers in other processes query the published lake in a
+loop (read-only, `rewatch.connect()` per query) while three nights are published. Promise: no
+reader error, every answer is one published state (the sessions of exactly the nights it
+lists), never a mix, and every reader sees each new night with its next query."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from rewatch import pipeline
+from rewatch.lake import head_snapshot
 from rewatch.settings import get_settings
 from tests.conftest import START
 from tests.readers_harness import Readers, published_state
@@ -16,21 +18,25 @@ def test_readers_see_one_published_night_at_a_time_and_never_fail(generated_smal
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     settings = get_settings()
-    readers = Readers(settings.published_path, tmp_path, 2)
-    states = set()
+    readers = Readers(settings, tmp_path, 2)
+    states, heads = [], []
     try:
         for night in (START + dt.timedelta(days=i) for i in range(3)):
             loaded = pipeline.load(night, settings)
             built = pipeline.build(night, settings)
             pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
-            states.add(published_state(settings.published_path))
+            states.append(published_state(settings))
+            heads.append(head_snapshot(settings))
+            # Every reader sees the new night (none is stuck on an older snapshot) while the next
+            # night is built and published under them.
+            readers.wait_until_seen(states[-1])
     finally:
-        queries, errors, answers = readers.stop(timeout=60)
-    assert len(states) == 3
+        queries, errors, answers, by_reader = readers.stop(timeout=60)
+    assert len(set(states)) == 3
+    assert heads == [heads[0], heads[0] + 1, heads[0] + 2]  # one snapshot per night
     for nights, sessions in answers:
         assert nights != "ERROR", sessions
-    seen = set(answers)
     assert errors == 0
     assert queries > 10
-    assert seen <= states  # every answer is one published state
-    assert len(seen) >= 2  # and the readers did see the nights change under them
+    assert set(answers) <= set(states)  # every answer is one published state, never a mix
+    assert all(seen == set(states) for seen in by_reader), by_reader  # and each reader saw every night
