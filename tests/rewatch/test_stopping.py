@@ -9,7 +9,6 @@ so nothing depends on the machine's speed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import signal
 import subprocess
@@ -20,7 +19,9 @@ import pytest
 
 from rewatch import faults, pipeline
 from rewatch.build import published_nights
+from rewatch.lake import head_snapshot
 from rewatch.settings import get_settings
+from tests.helpers import published_marker
 
 pytestmark = pytest.mark.slow
 N1, N2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
@@ -40,10 +41,6 @@ def warehouse(generated_small, tmp_path_factory):
     pipeline.publish(N1, loaded, built, pipeline.audit(N1, settings), settings)
     yield settings
     mp.undo()
-
-
-def _sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _alive(pid: int) -> bool:
@@ -68,15 +65,15 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
 # Where the run is when the signal comes (which process holds the point), and whether the night
 # is published by then. A stopped run is cleaned up by the next one, the last by a full run.
 # A child process (dbt here; the audit child is stopped the same way: it dies with its parent)
-# and the run itself, after the replace; the crash suite covers every point a stop can leave.
+# and the run itself, after the lake COMMIT; the crash suite covers every point a stop can leave.
 STOPS = [
     ("build:after_model:int_run_changes", signal.SIGTERM, False),  # in the run's dbt child
-    ("publish:after_replace", signal.SIGINT, True),  # in the run itself, after the replace
+    ("publish:after_commit", signal.SIGINT, True),  # in the run itself, after the lake COMMIT
 ]
 
 
 def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> None:
-    before = _sha(warehouse.published_path)
+    before, head = published_marker(warehouse), head_snapshot(warehouse)
     marker = tmp_path / f"paused-{point.replace(':', '-')}"
     run = _cli("run", "--date", N2.isoformat(), env={faults.PAUSE_ENV: point, faults.PAUSE_FILE_ENV: str(marker)})
     deadline = time.monotonic() + PATIENCE
@@ -94,9 +91,10 @@ def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> N
     if published:
         assert "the published warehouse was replaced before the stop" in stderr
         assert N2 in published_nights(warehouse)
+        assert head_snapshot(warehouse) == head + 1  # the night's one commit
     else:
         assert "the published warehouse is unchanged" in stderr, stderr[-3000:]
-        assert _sha(warehouse.published_path) == before
+        assert published_marker(warehouse) == before  # not a snapshot, not a data file written
     # The paused process (dbt or the audit child, when it was not the run itself) went with it.
     while _alive(paused_pid):
         assert time.monotonic() < deadline, f"{point}: process {paused_pid} outlived the stopped run"
