@@ -12,11 +12,11 @@ import datetime as dt
 import json
 import urllib.parse
 
-import duckdb
 import pytest
 
 from rewatch.generate import generate
-from rewatch.settings import DAG_ID, WRITER_POOL
+from rewatch.settings import DAG_ID, WRITER_POOL, Settings
+from tests.helpers import published_connection
 from tests.integration.stack import AirflowStack, Postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -102,7 +102,13 @@ def test_scheduler_trigger_and_backfill_through_the_rest_api(stack):
     # Each run processed the night its data interval starts on, and published it.
     nights = sorted({dt.datetime.fromisoformat(r["data_interval_start"]).date() for r in runs})
     assert len(nights) == len(runs) >= 5
-    con = duckdb.connect(str(root / "warehouse" / "rewatch.duckdb"), read_only=True)
+    # The lake the stack's tasks published to (its catalog as the stack's environment names it).
+    settings = Settings(
+        exports_dir=root / "exports",
+        warehouse_dir=root / "warehouse",
+        catalog=airflow.env.get("REWATCH_LAKE_CATALOG") or None,
+    )
+    con = published_connection(settings)
     try:
         published = [row[0] for row in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
         sessions = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
