@@ -37,7 +37,8 @@ def stack(tmp_path_factory):
     airflow = None
     try:
         url = postgres.start()
-        airflow = AirflowStack(root / "airflow", url, root / "exports", root / "warehouse")
+        # As deployed: the published lake's catalog is the stack's PostgreSQL (database rewatch_lake).
+        airflow = AirflowStack(root / "airflow", url, root / "exports", root / "warehouse", postgres.lake_catalog)
         airflow.start()
         yield airflow, root, today
     finally:
@@ -102,12 +103,11 @@ def test_scheduler_trigger_and_backfill_through_the_rest_api(stack):
     # Each run processed the night its data interval starts on, and published it.
     nights = sorted({dt.datetime.fromisoformat(r["data_interval_start"]).date() for r in runs})
     assert len(nights) == len(runs) >= 5
-    # The lake the stack's tasks published to (its catalog as the stack's environment names it).
-    settings = Settings(
-        exports_dir=root / "exports",
-        warehouse_dir=root / "warehouse",
-        catalog=airflow.env.get("REWATCH_LAKE_CATALOG") or None,
-    )
+    # The lake the stack's tasks published to: its catalog is in PostgreSQL, not a file.
+    catalog = airflow.env["REWATCH_LAKE_CATALOG"]
+    assert catalog.startswith("postgres:dbname=rewatch_lake ")
+    assert not (root / "warehouse" / "lake" / "catalog.sqlite").exists()
+    settings = Settings(exports_dir=root / "exports", warehouse_dir=root / "warehouse", catalog=catalog)
     con = published_connection(settings)
     try:
         published = [row[0] for row in con.execute("select night from main.rewatch_runs order by 1").fetchall()]
