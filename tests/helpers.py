@@ -118,3 +118,13 @@ def published_connection(settings):
     from rewatch.lake import open_published
 
     return open_published(settings)
+
+
+def publish_night(settings, night):
+    """A night through load, build, the real audit and publish, as the DAG runs it; the report."""
+    from rewatch import pipeline
+
+    loaded = pipeline.load(night, settings)
+    built = pipeline.build(night, settings)
+    audited = pipeline.audit(night, settings)
+    return pipeline.publish(night, loaded, built, audited, settings)

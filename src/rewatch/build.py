@@ -141,11 +141,7 @@ def check_previous_state(settings: Settings) -> PreviousState:
     try:
         lake.attach(con, published)
         snapshot = lake.published_snapshot(con)
-        present = set(
-            con.execute(
-                "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'lake'"
-            ).fetchall()
-        )
+        present = lake.columns(con)
     finally:
         con.close()
     missing = [

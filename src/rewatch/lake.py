@@ -176,6 +176,15 @@ class Publish:
     committed_at: object
 
 
+def columns(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> set[tuple[str, str, str]]:
+    """(schema, table, column) of every table in the database attached as `alias`."""
+    return set(
+        con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() where database_name = ?", [alias]
+        ).fetchall()
+    )
+
+
 def publishes(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> list[Publish]:
     """rewatch's commits to the lake attached as `alias`, oldest first."""
     rows = con.execute(

@@ -12,18 +12,12 @@ import sys
 import pytest
 
 import rewatch
-from rewatch import lake, pipeline
+from rewatch import lake
 from rewatch.settings import get_settings
 from tests.conftest import START
+from tests.helpers import publish_night
 
 NIGHTS = [START, START + dt.timedelta(days=1)]
-
-
-def _publish(settings, night):
-    loaded = pipeline.load(night, settings)
-    built = pipeline.build(night, settings)
-    audited = pipeline.audit(night, settings)
-    return pipeline.publish(night, loaded, built, audited, settings)
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +28,11 @@ def two_nights(generated_small, tmp_path_factory):
         mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
         mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
         settings = get_settings()
-        _publish(settings, NIGHTS[0])
+        publish_night(settings, NIGHTS[0])
         reader = rewatch.connect(settings)
         before = reader.execute("select count(*) from fct_viewing_sessions").fetchone()[0]
         files_before = set(lake.data_files(settings))
-        _publish(settings, NIGHTS[1])
+        publish_night(settings, NIGHTS[1])
         yield settings, reader, before, files_before
         reader.close()
 

@@ -168,11 +168,7 @@ def test_the_change_capture_reads_only_the_declared_published_columns(published)
     # (the fixture did it); every declared one exists in what a run publishes.
     con = published_connection(published)
     try:
-        present = set(
-            con.execute(
-                "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'lake'"
-            ).fetchall()
-        )
+        present = lake.columns(con)
     finally:
         con.close()
     declared = {(s, t, c) for (s, t), columns in previous_state_tables().items() for c, _ in columns}

@@ -19,7 +19,6 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from rewatch import pipeline
 from rewatch.build import rebuild
 from rewatch.cli import app
 from rewatch.compare import diff_warehouses
@@ -27,7 +26,7 @@ from rewatch.load import load_night
 from rewatch.netflix import COLUMNS, import_download
 from rewatch.rawzone import partition_path
 from rewatch.settings import Settings, get_settings
-from tests.helpers import copy_published, published_connection, write_night
+from tests.helpers import copy_published, publish_night, published_connection, write_night
 from tests.rewatch.test_netflix import FIXTURES, NAMES, SHARED, independent_totals
 
 NIGHT_1 = dt.date(2026, 3, 1)
@@ -72,13 +71,6 @@ def _published(settings, sql, params=()):
         con.close()
 
 
-def _run(settings, night):
-    loaded = pipeline.load(night, settings)
-    built = pipeline.build(night, settings)
-    audited = pipeline.audit(night, settings)
-    return pipeline.publish(night, loaded, built, audited, settings)
-
-
 @pytest.fixture(scope="module")
 def feed(tmp_path_factory):
     root = tmp_path_factory.mktemp("activity")
@@ -103,7 +95,7 @@ def feed(tmp_path_factory):
             csv.writer(handle).writerows([COLUMNS, *TIES])
         imports["hh-ties"] = import_download(ties, "hh-ties", exports, night=NIGHT_1)
 
-        night_1 = _run(settings, NIGHT_1)
+        night_1 = publish_night(settings, NIGHT_1)
         # The lake as night 1 left it (a warehouse directory of its own).
         after_night_1 = copy_published(settings, root / "after_night_1")
 
@@ -112,7 +104,7 @@ def feed(tmp_path_factory):
             if (SHARED / name).exists():
                 downloads[household] = SHARED / name
                 imports[household] = import_download(SHARED / name, household, exports, night=NIGHT_2)
-        night_2 = _run(settings, NIGHT_2)
+        night_2 = publish_night(settings, NIGHT_2)
         incremental = copy_published(settings, root / "incremental")
         rebuild(settings)
         yield {
