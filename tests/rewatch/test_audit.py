@@ -193,9 +193,11 @@ def built_candidate(first_night, tmp_path_factory):
     return root
 
 
-def audit_models_over_own_raw_zone(settings: Settings) -> None:
-    """The audit's batches are dbt views, and the raw ones read the partitions where the build
-    found them (REWATCH_RAW_DIR): a copied warehouse re-creates them over its own raw zone."""
+def rebuild_audit_models(settings: Settings) -> None:
+    """The audit's batches are dbt models built with the night: the raw ones are views reading
+    the partitions where the build found them (REWATCH_RAW_DIR), and some are tables made from
+    the marts (audit_fct_household_title_rewatches). A corrupted copy re-creates them over its
+    own raw zone and its own (corrupted) candidate, as the build would have from a buggy model."""
     proc = run_dbt(
         settings,
         settings.warehouse_dir / CANDIDATE,
@@ -347,11 +349,11 @@ def corrupted_copy(built_candidate: Path, tmp_path: Path, target: str, sql: str)
         con.execute(f"create table t as select * from read_parquet('{path}')")
         con.execute(f"copy ({sql}) to '{path}' (format parquet)")
         con.close()
-        audit_models_over_own_raw_zone(settings)
     else:
         con = duckdb.connect(str(path))
         con.execute(sql)
         con.close()
+    rebuild_audit_models(settings)
     return settings
 
 
