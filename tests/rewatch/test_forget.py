@@ -30,6 +30,20 @@ def _query(settings, sql, params=()):
         con.close()
 
 
+def _holding(con, tables, ids) -> list[tuple[str, str]]:
+    """(table, column) of `tables` whose household_id or profile_id holds one of `ids`."""
+    held = []
+    for table in tables:
+        columns = [c for c, *_ in con.execute(f"describe {table}").fetchall()]
+        for column in sorted({"household_id", "profile_id"} & set(columns)):
+            found = con.execute(
+                f"select count(*) from {table} where {column} in (select unnest(?::varchar[]))", [list(ids)]
+            ).fetchone()[0]
+            if found:
+                held.append((table, column))
+    return held
+
+
 def _rows(settings, table, where="true", params=()):
     con = published_connection(settings)
     try:
@@ -95,14 +109,7 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
     # Nothing of it in any published table...
     con = published_connection(settings)
     try:
-        for table in PUBLISHED_TABLES:
-            columns = [c for c, *_ in con.execute(f"describe {table}").fetchall()]
-            for column in {"household_id", "profile_id"} & set(columns):
-                found = con.execute(
-                    f"select count(*) from {table} where {column} in (select unnest(?::varchar[]))",
-                    [[household, *profiles]],
-                ).fetchone()[0]
-                assert found == 0, (table, column)
+        assert _holding(con, PUBLISHED_TABLES, [household, *profiles]) == []
     finally:
         con.close()
     # ... nor in any snapshot the lake still keeps (time travel would read it back: the old
@@ -121,14 +128,8 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
                     "select table_name from duckdb_tables() where database_name = 'lake'"
                 ).fetchall()
             }
-            for table in sorted(set(PUBLISHED_TABLES) & tables):
-                columns = [c for c, *_ in con.execute(f"describe {table}").fetchall()]
-                for column in {"household_id", "profile_id"} & set(columns):
-                    found = con.execute(
-                        f"select count(*) from {table} where {column} in (select unnest(?::varchar[]))",
-                        [[household, *profiles]],
-                    ).fetchone()[0]
-                    assert found == 0, (snapshot, table, column)
+            held = _holding(con, sorted(set(PUBLISHED_TABLES) & tables), [household, *profiles])
+            assert held == [], (snapshot, held)
         finally:
             con.close()
     # ... nor in any data file under the lake, nor inlined in its catalog (small tables are
