@@ -251,16 +251,19 @@ def open_published(
     the head at the time of the call; to `snapshot` when given; or, with `as_of=D`, to the tables
     as the last publish of night D left them (time travel)."""
     published = lake_of(settings)
-    if head_snapshot(settings) is None:
+    last = head_snapshot(settings)
+    if last is None:
         raise LakeError(
             f"nothing published yet in {settings.warehouse_dir} (no lake catalog {published.describe()}); "
             "run a night first, or set REWATCH_WAREHOUSE_DIR to the warehouse to read"
         )
     con = connect(settings)
     try:
-        if snapshot is None:
+        if snapshot is None and as_of is None:
+            snapshot = last
+        elif snapshot is None:
             attach(con, published)
-            snapshot = published_snapshot(con) if as_of is None else snapshot_of_night(con, as_of)
+            snapshot = snapshot_of_night(con, as_of)
             con.execute("detach lake")
         attach(con, published, snapshot=snapshot)
         con.execute("use lake")
