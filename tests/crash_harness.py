@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from rewatch import faults
+from rewatch.build import PARSE_CACHE
 from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
 from rewatch.lake import LakeError, head_snapshot, open_published, publishes
@@ -120,11 +121,12 @@ class Trial:
 
 
 def leftovers(warehouse: Path) -> list[Path]:
-    """Temporary or half-made files under the warehouse folder after a completed run."""
+    """Temporary or half-made files under the warehouse folder after a completed run (dbt's
+    saved parse, kept between builds on purpose, is none)."""
     found = [p for p in warehouse.rglob("*") if p.is_file() and (p.name.endswith((".tmp", ".copying")))]
     build = warehouse / "build"
     if build.exists():
-        found += [p for p in build.iterdir()]
+        found += [p for p in build.iterdir() if p.name != PARSE_CACHE]
     return found
 
 

@@ -57,7 +57,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
 
     nights = _table(published, "select night from main.rewatch_runs")
     assert nights == [(NIGHTS[0],), (NIGHTS[1],)]
-    assert not list((root / "warehouse" / "build").glob("*.duckdb*"))
+    assert not list((root / "warehouse" / "build").rglob("*.duckdb*"))
     report = json.loads((root / "warehouse" / "reports" / NIGHTS[1].isoformat() / "run.json").read_text())
     assert report["outcome"] == "published" and report["sessions"] == generated.sessions
 

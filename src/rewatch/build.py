@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +23,15 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from rewatch import faults, lake
+from rewatch import children, faults, lake
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
-from rewatch.stopping import die_with_parent
 
 # What change capture reads of the published lake (the dbt sources `published*`).
 PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
+# dbt's saved parse, in the build folder (`parse_cache_path`).
+PARSE_CACHE = "dbt-partial-parse.msgpack"
 # The run's record in the lake, one row per night.
 RUNS_TABLE = "main.rewatch_runs"
 
@@ -63,8 +62,15 @@ def published_fingerprint(settings: Settings) -> str | None:
 
 
 def candidate_path(settings: Settings, night: dt.date | None) -> Path:
-    """The scratch database a run builds; `night=None` is the full rebuild."""
-    return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}.duckdb"
+    """The scratch database a run builds, in the run's own folder; `night=None` is the full
+    rebuild. Its file name is the same for every run: dbt names the database after it, and a
+    parse saved by one night's build is reused by the next only when that name is unchanged."""
+    return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}" / "scratch.duckdb"
+
+
+def parse_cache_path(settings: Settings) -> Path:
+    """dbt's saved parse of the project (partial parsing), kept between the warehouse's builds."""
+    return settings.build_dir / PARSE_CACHE
 
 
 def dbt_run_dir(database: Path) -> Path:
@@ -163,22 +169,28 @@ def run_dbt(
     settings: Settings,
     database: Path,
     args: list[str],
-    vars_: dict | None = None,
+    nights: list[dt.date],
     previous: PreviousState | None = None,
-) -> subprocess.CompletedProcess:
-    """Run a dbt command against `database` in a child process (isolated memory and crashes).
+    *,
+    vars_: dict | None = None,
+    parse_cache: Path | None = None,
+) -> children.Finished:
+    """Run a dbt command against `database` for `nights` in a child process (isolated memory
+    and crashes).
 
     `previous` is the published state the run compares with (attached read-only as
     `published`); None: an empty one (the first night, a full rebuild). The child is this
-    environment's dbt through `rewatch.dbt_runner` (the build's fault points).
+    environment's dbt through `rewatch.dbt_runner` (the build's fault points), forked from a
+    server that has imported dbt once (`rewatch.children`). With `parse_cache`, dbt starts from
+    the parse saved there (it checks the project's files, variables and environment, and parses
+    again what changed: the nights change a few files) and a successful run saves its own.
     """
     run_dir = dbt_run_dir(database)
     if previous is None:
         previous = empty_previous_state(settings, run_dir / "previous-empty")
-    cmd = [
-        sys.executable,
-        "-m",
-        "rewatch.dbt_runner",
+    env = dbt_env(settings, database, previous)
+    env["REWATCH_NIGHTS"] = " ".join(n.isoformat() for n in nights)
+    argv = [
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -190,15 +202,16 @@ def run_dbt(
         str(run_dir / "logs"),
     ]
     if vars_:
-        cmd += ["--vars", json.dumps(vars_)]
-    return subprocess.run(
-        cmd,
-        env=dbt_env(settings, database, previous),
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=die_with_parent(),
-    )
+        argv += ["--vars", json.dumps(vars_)]
+    if parse_cache is not None and parse_cache.exists():
+        argv += ["--partial-parse-file-path", str(parse_cache)]
+    finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env)
+    saved = run_dir / "target" / "partial_parse.msgpack"
+    if parse_cache is not None and finished.returncode == 0 and saved.exists():
+        tmp = parse_cache.with_name(parse_cache.name + ".tmp")
+        shutil.copyfile(saved, tmp)
+        os.replace(tmp, parse_cache)
+    return finished
 
 
 def loaded_nights(settings: Settings) -> list[dt.date]:
@@ -232,10 +245,9 @@ def build_night(
         raise ValueError("an incremental build needs a night")
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     candidate = candidate_path(settings, night)
-    # A run killed before publishing leaves its scratch database (and its WAL) or a dbt run
-    # folder: both go. The lake is never touched here.
-    _remove_database(candidate)
-    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
+    # A run killed before publishing leaves its folder (scratch database, WAL, dbt's target and
+    # logs): it goes. The lake is never touched here.
+    shutil.rmtree(candidate.parent, ignore_errors=True)
     base = published_fingerprint(settings)
     previous = None
     if base is not None and not full_refresh:
@@ -247,7 +259,8 @@ def build_night(
     nights = (nights or loaded_nights(settings)) if full_refresh else [night]
     if not nights:
         raise BuildError("no loaded nights to build from; run a night first")
-    proc = run_dbt(settings, candidate, args, {"rewatch__nights": [n.isoformat() for n in nights]}, previous)
+    candidate.parent.mkdir(parents=True)
+    proc = run_dbt(settings, candidate, args, nights, previous, parse_cache=parse_cache_path(settings))
     if proc.returncode != 0:
         failures = _failures(dbt_run_dir(candidate))
         tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
@@ -372,9 +385,7 @@ def publish(
 
 def discard_candidate(settings: Settings, night: dt.date | None) -> None:
     """Remove a scratch database (published, refused or abandoned) and its dbt run folder."""
-    candidate = candidate_path(settings, night)
-    _remove_database(candidate)
-    shutil.rmtree(dbt_run_dir(candidate), ignore_errors=True)
+    shutil.rmtree(candidate_path(settings, night).parent, ignore_errors=True)
 
 
 def published_nights(settings: Settings) -> list[dt.date] | None:
@@ -462,7 +473,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
             settings,
             database,
             ["docs", "generate", "--static"],
-            {"rewatch__nights": [nights[-1].isoformat()]},
+            [nights[-1]],
             previous,
         )
         target = dbt_run_dir(database) / "target"

@@ -20,11 +20,26 @@ def _after_model(event) -> None:
         faults.point(f"build:after_model:{unique_id.rsplit('.', 1)[-1]}")
 
 
+def _close_database() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the life of the process: DuckDB
+    checkpoints the scratch database into its file now. The child ends with os._exit
+    (`rewatch.children`), where no finalizer would do it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
+
+
 def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     callbacks = [_after_model] if faults.armed("build:") else []
-    result = dbtRunner(callbacks=callbacks).invoke(argv)
+    try:
+        result = dbtRunner(callbacks=callbacks).invoke(argv)
+    finally:
+        _close_database()
     if result.exception is not None and result.result is None:
         print(f"dbt could not run: {result.exception}", file=sys.stderr)
         return 2

@@ -56,19 +56,22 @@ def stoppable(what: str, published: Callable[[], object] | None = None) -> Itera
             signal.signal(sig, handler)
 
 
+def kill_with_parent(parent: int) -> None:
+    """Make this process get SIGKILL when its parent (pid `parent`) dies, so that a stopped or
+    crashed run never leaves a writer behind (Linux; elsewhere a no-op). When the parent is
+    already gone, exit now."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl: go with it
+        os._exit(1)
+
+
 def die_with_parent() -> Callable[[], None]:
-    """A `preexec_fn` that makes a child (dbt, the audit) get SIGKILL when this process dies, so
-    that a stopped or crashed run never leaves a writer behind (Linux; elsewhere a no-op)."""
+    """A `preexec_fn` for a child (dbt, the audit, their warm server: `rewatch.children`) that
+    gets SIGKILL when this process dies (`kill_with_parent`)."""
     parent = os.getpid()
-
-    def preexec() -> None:
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            return
-        if os.getppid() != parent:  # the parent died before prctl: go with it
-            os._exit(1)
-
-    return preexec
+    return lambda: kill_with_parent(parent)

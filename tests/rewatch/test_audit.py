@@ -202,7 +202,7 @@ def rebuild_audit_models(settings: Settings) -> None:
         settings,
         settings.warehouse_dir / CANDIDATE,
         ["run", "--select", *AUDIT_MODELS.values()],
-        {"rewatch__nights": [NIGHT2.isoformat()]},
+        [NIGHT2],
         check_previous_state(settings),
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -210,7 +210,7 @@ def rebuild_audit_models(settings: Settings) -> None:
 
 RAW_EVENTS = "raw/playback_events/export_date=2026-03-03/data.parquet"
 RAW_LEDGER = "raw/ledger/export_date=2026-03-03/data.parquet"
-CANDIDATE = "build/next-2026-03-03.duckdb"
+CANDIDATE = "build/next-2026-03-03/scratch.duckdb"
 
 CORRUPTIONS = {
     "raw_null_id": (
@@ -378,7 +378,7 @@ def test_every_key_dbt_owns_fails_its_dbt_test_when_broken(built_candidate, tmp_
         settings,
         candidate,
         ["test", "--select", model, "--exclude-resource-type", "unit_test"],
-        {"rewatch__nights": [NIGHT2.isoformat()]},
+        [NIGHT2],
         check_previous_state(settings),
     )
     results = json.loads((dbt_run_dir(candidate) / "target" / "run_results.json").read_text())["results"]

@@ -60,7 +60,7 @@ def manifest(tmp_path_factory) -> dict:
     settings = Settings(exports_dir=root / "exports", warehouse_dir=root / "warehouse")
     database = settings.build_dir / "parse.duckdb"
     database.parent.mkdir(parents=True)
-    proc = run_dbt(settings, database, ["parse"], {"rewatch__nights": [NIGHT.isoformat()]})
+    proc = run_dbt(settings, database, ["parse"], [NIGHT])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((dbt_run_dir(database) / "target" / "manifest.json").read_text())
 

@@ -59,16 +59,17 @@ def _unit_results(settings, extra_vars: dict) -> dict[str, str]:
         leftover.unlink(missing_ok=True)
     shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
     previous = check_previous_state(settings)
-    nights = {"rewatch__nights": ["2026-03-02"], **extra_vars}
+    nights = [dt.date(2026, 3, 2)]
     empty = run_dbt(
         settings,
         database,
         ["build", "--empty", "--resource-type", "seed", "--resource-type", "model"],
         nights,
         previous,
+        vars_=extra_vars,
     )
     assert empty.returncode == 0, empty.stdout[-3000:]
-    proc = run_dbt(settings, database, ["test", "--select", "test_type:unit"], nights, previous)
+    proc = run_dbt(settings, database, ["test", "--select", "test_type:unit"], nights, previous, vars_=extra_vars)
     results = json.loads((dbt_run_dir(database) / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]}
     assert statuses, proc.stdout[-3000:]

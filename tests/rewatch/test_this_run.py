@@ -58,7 +58,7 @@ def _dbt(settings, database, select: str):
         settings,
         database,
         ["build", "--select", select, "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
-        {"rewatch__nights": [NIGHT.isoformat()]},
+        [NIGHT],
         check_previous_state(settings),
     )
 
