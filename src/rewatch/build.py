@@ -327,8 +327,9 @@ def publish(
 
     `nights` are the nights the run processed (default: `night`); a rebuild records them all and
     replaces every table. `base`: the published snapshot the build started from
-    (BuildResult.base); when the lake's head is another one, another writer published meanwhile
-    and this build, made without that change, is discarded (PublishConflictError).
+    (BuildResult.base); when rewatch committed anything but maintenance after it, another writer
+    published meanwhile and this build, made without that change, is discarded
+    (PublishConflictError).
     """
     candidate = candidate_path(settings, night)
     run_dir = dbt_run_dir(candidate)
@@ -343,9 +344,6 @@ def publish(
         f"(another writer published meanwhile); not publishing a build that lacks that change. "
         f"The published warehouse is unchanged: run {night or 'the rebuild'} again."
     )
-    if base is not UNCHECKED and published_fingerprint(settings) != base:
-        discard_candidate(settings, night)
-        raise conflict
     nights = nights or [night]
     tables = published_tables(run_dir)
     if not lake.exists(published):
@@ -355,8 +353,7 @@ def publish(
         lake.attach(con, published, read_only=False)
         con.execute(f"attach '{candidate}' as scratch (read_only)")
         con.execute("begin")
-        current = lake.published_snapshot(con)
-        if base is not UNCHECKED and (None if current is None else str(current)) != base:
+        if base is not UNCHECKED and lake.changed_since(con, None if base is None else int(base)):
             con.execute("rollback")
             discard_candidate(settings, night)
             raise conflict

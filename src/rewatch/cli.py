@@ -317,6 +317,45 @@ def _forget(settings, household_id: str, run_rebuild) -> dict | None:
 
 
 @app.command()
+def maintain(
+    keep_nights: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-nights",
+            min=1,
+            help="Time travel keeps the last N nightly publishes (default: $REWATCH_KEEP_NIGHTS, else 90).",
+        ),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+) -> None:
+    """Compact the lake's files, expire snapshots older than the last N nights, remove unneeded files.
+
+    The published tables do not change. Runs weekly from the `rewatch_maintain` DAG; it takes the
+    warehouse's writer lock, so it never runs beside a nightly run (it refuses, or waits with --wait).
+    """
+    from rewatch.pipeline import maintain as run_maintain
+
+    settings = get_settings()
+    try:
+        with _writer("rewatch maintain", wait), console.status("maintaining the lake..."):
+            done = run_maintain(settings, keep_nights)
+    except PermanentError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    merged = (
+        f"merged {done['files_merged']:,} data files into {done['files_written']:,} (snapshot {done['compaction_snapshot']})"
+        if done["compaction_snapshot"] is not None
+        else "no files to merge"
+    )
+    console.print(
+        f"{merged}; expired {done['snapshots_expired']:,} snapshot(s); removed {done['files_removed']:,} file(s). "
+        f"Data files: {done['files_before']:,} ({done['bytes_before'] / 1e6:,.1f} MB) -> "
+        f"{done['files_after']:,} ({done['bytes_after'] / 1e6:,.1f} MB). "
+        f"Time travel reaches {done['time_travel']}. {done['seconds']:.0f}s."
+    )
+
+
+@app.command()
 def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     """The last nights' outcomes, from their run reports."""
     from rewatch.report import read_reports

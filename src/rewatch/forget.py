@@ -111,7 +111,8 @@ def erase_from_lake(settings: Settings, result: ForgetResult) -> dict:
     """After the rebuild without the household: drop every earlier snapshot and the files only
     they referenced, then scan every remaining data file for the household's ids. Time travel
     starts again at the rebuild: no earlier snapshot can show the household."""
-    from rewatch.lake import data_files, drop_history, files_holding
+    from rewatch.lake import data_files, files_holding
+    from rewatch.maintain import drop_history
 
     dropped = drop_history(settings)
     files = data_files(settings)

@@ -171,7 +171,7 @@ class Publish:
     """One rewatch commit: the snapshot it made and what it published."""
 
     snapshot: int
-    kind: str  # night | rebuild | forget
+    kind: str  # night | rebuild | maintain
     nights: tuple[str, ...]
     committed_at: object
 
@@ -283,26 +283,27 @@ def snapshot_of_night(con: duckdb.DuckDBPyConnection, night: dt.date | str, alia
     if not matches:
         nights = sorted({n for p in commits if p.kind == "night" for n in p.nights})
         span = f"{nights[0]} .. {nights[-1]}, {len(nights)} nights" if nights else "none"
+        recorded = con.execute(f"select count(*) from {alias}.main.rewatch_runs where night = ?", [wanted]).fetchone()[
+            0
+        ]
+        if recorded:
+            raise LakeError(
+                f"night {wanted} is published, but the snapshot its nightly run left has been expired (by "
+                f"`rewatch maintain`, which keeps the last REWATCH_KEEP_NIGHTS nightly publishes, or by an erasure "
+                f"or a rebuild's history drop); time travel reaches: {span}"
+            )
         raise LakeError(f"night {wanted} was never published by a nightly run in this lake (published nights: {span})")
     return max(matches)
 
 
-def drop_history(settings: Settings) -> dict[str, int]:
-    """Expire every snapshot but the head and delete the files only they referenced (and any
-    orphan a killed commit left): after an erasure, no earlier snapshot can show the household.
-    Time travel then starts at the head."""
-    published = lake_of(settings)
-    con = connect(settings)
-    try:
-        attach(con, published, read_only=False)
-        before = con.execute("select count(*) from lake.snapshots()").fetchone()[0]
-        con.execute("call ducklake_expire_snapshots('lake', older_than => now())")
-        con.execute("call ducklake_cleanup_old_files('lake', cleanup_all => true)")
-        con.execute("call ducklake_delete_orphaned_files('lake', cleanup_all => true)")
-        after = con.execute("select count(*) from lake.snapshots()").fetchone()[0]
-    finally:
-        con.close()
-    return {"snapshots_expired": before - after}
+def changed_since(con: duckdb.DuckDBPyConnection, base: int | None, alias: str = "lake") -> bool:
+    """Whether the published tables may differ from snapshot `base` (None: nothing published):
+    true when rewatch committed anything after it but maintenance (`maintain` commits rewrite
+    files, never rows)."""
+    commits = publishes(con, alias)
+    if base is None:
+        return bool(commits)
+    return any(p.snapshot > base and p.kind != "maintain" for p in commits)
 
 
 def data_files(settings: Settings) -> list[Path]:

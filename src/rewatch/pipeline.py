@@ -188,6 +188,17 @@ def rebuild(settings: Settings | None = None) -> dict:
     return summary
 
 
+def maintain(settings: Settings | None = None, keep_nights: int | None = None) -> dict:
+    """Compact the lake, expire snapshots beyond the last `keep_nights` nightly publishes
+    (default `REWATCH_KEEP_NIGHTS`, 90) and remove unneeded files (src/rewatch/maintain.py)."""
+    from rewatch.maintain import keep_nights_setting
+    from rewatch.maintain import maintain as run_maintain
+
+    settings = settings or get_settings()
+    with _writing(settings, "maintenance"):
+        return run_maintain(settings, keep_nights or keep_nights_setting()).as_dict()
+
+
 def record_failure(night: dt.date, task_id: str, error: str, settings: Settings | None = None) -> Path:
     """Append a structured alert (one JSON line) and mark the night's report as failed."""
     from rewatch.report import read_report, update_report

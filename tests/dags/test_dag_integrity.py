@@ -30,7 +30,7 @@ def dag(dagbag):
 
 def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"rewatch_nightly"}
+    assert set(dagbag.dag_ids) == {"rewatch_nightly", "rewatch_maintain"}
 
 
 def test_tasks_and_dependencies(dag):
@@ -80,7 +80,8 @@ def test_sensor_waits_in_reschedule_mode_with_a_timeout(dag):
     assert 0 < sensor.timeout <= 24 * 3600
 
 
-def test_dag_file_keeps_heavy_imports_out_of_module_level():
+@pytest.mark.parametrize("dag_file", ["rewatch_nightly.py", "rewatch_maintain.py"])
+def test_dag_file_keeps_heavy_imports_out_of_module_level(dag_file):
     code = (
         "import sys, runpy; runpy.run_path(sys.argv[1]);"
         "heavy = [m for m in ('duckdb', 'pandas', 'great_expectations', 'dbt', 'pyarrow') if m in sys.modules];"
@@ -88,7 +89,7 @@ def test_dag_file_keeps_heavy_imports_out_of_module_level():
     )
     env = {**__import__("os").environ, **airflow_env()}
     out = subprocess.run(
-        [sys.executable, "-c", code, str(DAGS_DIR / "rewatch_nightly.py")],
+        [sys.executable, "-c", code, str(DAGS_DIR / dag_file)],
         env=env,
         capture_output=True,
         text=True,
@@ -101,3 +102,13 @@ def test_dag_file_keeps_heavy_imports_out_of_module_level():
 def test_publish_updates_one_asset_per_published_table(dag):
     outlets = dag.get_task("publish").outlets
     assert sorted(asset.name for asset in outlets) == sorted(f"rewatch.{t}" for t in PUBLISHED_TABLES)
+
+
+def test_maintenance_runs_weekly_as_one_writer_in_the_pool(dagbag):
+    dag = dagbag.dags["rewatch_maintain"]
+    assert [t.task_id for t in dag.tasks] == ["maintain"]
+    task = dag.get_task("maintain")
+    assert task.pool == WRITER_POOL and task.retries >= 1
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"  # a run at the time, no data interval
+    assert dag.timetable.expression == "0 10 * * 0"  # weekly, after the nightly export wait
+    assert dag.max_active_runs == 1 and dag.catchup is False

@@ -1,0 +1,192 @@
+"""`rewatch maintain`: keep the lake's history to a number of nights, its files few and no orphan.
+
+Every night commits one snapshot and a few small Parquet files (this run's rows, and delete files
+for the rows it replaced). Left alone, the lake keeps every snapshot and every file forever:
+time travel reaches back to the first night, and reads open more and more small files. Once a
+week (the `rewatch_maintain` DAG, or by hand), under the warehouse's writer lock:
+
+1. **Compact**, in one commit tagged `maintain`: merge adjacent small files
+   (`ducklake_merge_adjacent_files`) and rewrite files whose rows are mostly deleted
+   (`ducklake_rewrite_data_files`). The tables' contents do not change; a night built before
+   it still publishes (`lake.changed_since` ignores `maintain` commits).
+2. **Expire** every snapshot older than the publish of the oldest of the last `keep_nights`
+   nightly publishes: `rewatch.connect(as_of=D)` keeps working for those nights, and says
+   plainly that an older night was expired.
+3. **Remove files** no kept snapshot needs (`ducklake_cleanup_old_files`) and files no snapshot
+   ever referred to, left by a killed commit (`ducklake_delete_orphaned_files`). Safe under the
+   writer lock: no commit is in flight. A reader still pinned to an expired snapshot loses it.
+4. **Vacuum** an embedded (SQLite) catalog, so the rows the expiry deleted (file statistics hold
+   column minima and maxima, such as ids) do not linger in free pages.
+
+`forget.erase_from_lake` uses steps 2 to 4 with nothing kept but the head.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+
+from rewatch import lake
+from rewatch.settings import Settings
+
+KEEP_NIGHTS_ENV = "REWATCH_KEEP_NIGHTS"
+DEFAULT_KEEP_NIGHTS = 90
+
+
+class MaintainError(lake.LakeError):
+    """Maintenance cannot run (nothing published, a bad setting): the lake is unchanged."""
+
+
+def keep_nights_setting() -> int:
+    """How many nightly publishes time travel keeps (`REWATCH_KEEP_NIGHTS`, default 90)."""
+    raw = os.environ.get(KEEP_NIGHTS_ENV, str(DEFAULT_KEEP_NIGHTS))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise MaintainError(f"{KEEP_NIGHTS_ENV}={raw!r}: give a whole number of nights, at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class Maintained:
+    """What one maintenance run did (printed by the CLI, returned to the DAG)."""
+
+    keep_nights: int
+    time_travel: str  # the nights `as_of` still reaches, e.g. "2026-03-02 .. 2026-05-30 (90 nights)"
+    compaction_snapshot: int | None  # the `maintain` commit, None when nothing needed merging
+    files_merged: int
+    files_written: int
+    snapshots_expired: int
+    files_removed: int
+    files_before: int
+    files_after: int
+    bytes_before: int
+    bytes_after: int
+    catalog_vacuumed: bool
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _files(settings: Settings) -> tuple[int, int]:
+    files = lake.data_files(settings)
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def compact(con) -> tuple[int | None, int, int]:
+    """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
+    con.execute("begin")
+    try:
+        merged = con.execute("call ducklake_merge_adjacent_files('lake')").fetchall()
+        rewritten = con.execute("call ducklake_rewrite_data_files('lake')").fetchall()
+        read = sum(row[2] for row in merged + rewritten)
+        written = sum(row[3] for row in merged + rewritten)
+        if not read:
+            con.execute("rollback")
+            return None, 0, 0
+        lake.tag_commit(con, "lake", "maintain", [], "maintain: merge and rewrite data files")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return lake.head(con), read, written
+
+
+def expire_before(con, snapshot: int) -> int:
+    """Step 2: expire every snapshot older than `snapshot`; how many."""
+    older = [
+        row[0]
+        for row in con.execute("select snapshot_id from lake.snapshots() where snapshot_id < ?", [snapshot]).fetchall()
+    ]
+    if older:
+        con.execute(f"call ducklake_expire_snapshots('lake', versions => [{', '.join(map(str, older))}])")
+    return len(older)
+
+
+def remove_unneeded_files(con) -> int:
+    """Step 3: delete the files no kept snapshot refers to, and orphans; how many."""
+    old = con.execute("call ducklake_cleanup_old_files('lake', cleanup_all => true)").fetchall()
+    orphans = con.execute("call ducklake_delete_orphaned_files('lake', cleanup_all => true)").fetchall()
+    return len(old) + len(orphans)
+
+
+def vacuum_catalog(settings: Settings) -> bool:
+    """Step 4, for an embedded (SQLite) catalog; False for PostgreSQL (its autovacuum's job;
+    after an erasure, run VACUUM FULL there)."""
+    published = lake.lake_of(settings)
+    if published.sqlite_file is None:
+        return False
+    db = sqlite3.connect(published.sqlite_file, timeout=60)
+    try:
+        db.execute("vacuum")
+        # In WAL mode the old pages sit in the -wal file until a checkpoint copies them back.
+        db.execute("pragma wal_checkpoint(truncate)")
+    finally:
+        db.close()
+    return True
+
+
+def _span(nights: list[str]) -> str:
+    if not nights:
+        return "none (no nightly publish since the last rebuild or erasure)"
+    return f"{nights[0]} .. {nights[-1]} ({len(nights)} night{'s' if len(nights) != 1 else ''})"
+
+
+def drop_history(settings: Settings) -> dict[str, int]:
+    """Steps 2 to 4 keeping only the head (after an erasure: no earlier snapshot can show the
+    household, and time travel starts again at the head)."""
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings), read_only=False)
+        expired = expire_before(con, lake.published_snapshot(con))
+        removed = remove_unneeded_files(con)
+    finally:
+        con.close()
+    vacuum_catalog(settings)
+    return {"snapshots_expired": expired, "files_removed": removed}
+
+
+def maintain(settings: Settings, keep_nights: int) -> Maintained:
+    """Steps 1 to 4 (the caller holds the writer lock: `pipeline.maintain`)."""
+    if keep_nights < 1:
+        raise MaintainError(f"keep_nights={keep_nights}: time travel must keep at least the last night")
+    started = time.monotonic()
+    published = lake.lake_of(settings)
+    if lake.head_snapshot(settings) is None:
+        raise MaintainError(f"nothing published yet in {settings.warehouse_dir}: nothing to maintain")
+    files_before, bytes_before = _files(settings)
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, published, read_only=False)
+        nightly = [p for p in lake.publishes(con) if p.kind == "night"]
+        kept = nightly[-keep_nights:]
+        # The oldest kept night's publish, or the head when no nightly publish is left (after a
+        # rebuild or an erasure only the head is history).
+        oldest = kept[0].snapshot if kept else lake.published_snapshot(con)
+        commit, read, written = compact(con)
+        expired = expire_before(con, oldest)
+        removed = remove_unneeded_files(con)
+    finally:
+        con.close()
+    vacuumed = vacuum_catalog(settings)
+    files_after, bytes_after = _files(settings)
+    return Maintained(
+        keep_nights=keep_nights,
+        time_travel=_span(sorted({n for p in kept for n in p.nights})),
+        compaction_snapshot=commit,
+        files_merged=read,
+        files_written=written,
+        snapshots_expired=expired,
+        files_removed=removed,
+        files_before=files_before,
+        files_after=files_after,
+        bytes_before=bytes_before,
+        bytes_after=bytes_after,
+        catalog_vacuumed=vacuumed,
+        seconds=round(time.monotonic() - started, 2),
+    )

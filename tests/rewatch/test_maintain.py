@@ -1,0 +1,132 @@
+"""`rewatch maintain`: the published tables never change; time travel keeps exactly the last N
+nightly publishes and says so for older nights; small files are merged; orphans and files no
+kept snapshot needs are gone; a night built before maintenance still publishes after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+import rewatch
+from rewatch import lake, pipeline
+from rewatch.cli import app
+from rewatch.compare import diff_warehouses
+from rewatch.maintain import MaintainError, keep_nights_setting
+from rewatch.settings import PUBLISHED_TABLES, Settings, get_settings
+from tests.conftest import START
+from tests.helpers import copy_published, publish_night
+
+NIGHTS = [START + dt.timedelta(days=i) for i in range(3)]
+
+
+def _counts(con) -> dict[str, int]:
+    return {t: con.execute(f"select count(*) from main.{t}").fetchone()[0] for t in PUBLISHED_TABLES}
+
+
+@pytest.fixture(scope="module")
+def maintained(generated_small, tmp_path_factory):
+    """Three nights published and a copy of that lake; an orphan planted (as a killed commit
+    leaves one); night 3 built again but not published; then `maintain --keep-nights 2`; then
+    that build audited and published."""
+    root = tmp_path_factory.mktemp("maintain")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
+        settings = get_settings()
+        for night in NIGHTS:
+            publish_night(settings, night)
+        before = copy_published(settings, root / "before")
+        as_of_before = {}
+        for night in NIGHTS:
+            con = rewatch.connect(settings, as_of=night.isoformat())
+            as_of_before[night] = _counts(con)
+            con.close()
+        table_dir = next(p for p in lake.lake_of(settings).data_path.rglob("*.parquet")).parent
+        orphan = table_dir / "ducklake-left-by-a-killed-commit.parquet"
+        shutil.copyfile(next(table_dir.glob("*.parquet")), orphan)
+
+        loaded = pipeline.load(NIGHTS[2], settings)
+        built = pipeline.build(NIGHTS[2], settings)
+        done = pipeline.maintain(settings, keep_nights=2)
+        after_maintain = copy_published(settings, root / "after_maintain")
+        audited = pipeline.audit(NIGHTS[2], settings)
+        pipeline.publish(NIGHTS[2], loaded, built, audited, settings)
+        yield settings, before, after_maintain, as_of_before, orphan, done
+
+
+def test_the_published_tables_do_not_change(maintained):
+    _, before, after_maintain, *_ = maintained
+    assert all(counts == (0, 0) for counts in diff_warehouses(before, after_maintain).values())
+
+
+def test_time_travel_keeps_the_last_n_nights_and_says_why_an_older_one_is_gone(maintained):
+    settings, _, after_maintain, as_of_before, _, done = maintained
+    kept = Settings(exports_dir=settings.exports_dir, warehouse_dir=after_maintain)
+    for night in NIGHTS[1:]:
+        con = rewatch.connect(kept, as_of=night.isoformat())
+        assert _counts(con) == as_of_before[night], night
+        con.close()
+    with pytest.raises(lake.LakeError, match="expired"):
+        rewatch.connect(kept, as_of=NIGHTS[0].isoformat())
+    assert done["time_travel"] == f"{NIGHTS[1]} .. {NIGHTS[2]} (2 nights)"
+    assert done["snapshots_expired"] > 0
+
+
+def test_small_files_are_merged_and_unneeded_files_and_orphans_removed(maintained):
+    settings, _, _, _, orphan, done = maintained
+    assert done["compaction_snapshot"] is not None and done["files_merged"] > done["files_written"] > 0
+    assert done["files_removed"] > 0
+    assert not orphan.exists()
+    # Every file the lake still lists exists (the head and the kept snapshots read), none else.
+    con = rewatch.connect(settings)
+    listed = {
+        str(row[0])
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
+        ).fetchall()
+        for row in con.execute(
+            f"select data_file from ducklake_list_files('lake', '{table}', schema => '{schema}')"
+        ).fetchall()
+    }
+    con.close()
+    assert listed and all(lake.lake_of(settings).data_path.joinpath(p).exists() for p in listed)
+    # The embedded catalog keeps no free pages (rows the expiry deleted: file statistics).
+    db = sqlite3.connect(lake.lake_of(settings).sqlite_file)
+    assert db.execute("pragma freelist_count").fetchone()[0] == 0
+    db.close()
+
+
+def test_a_night_built_before_maintenance_publishes_after_it(maintained):
+    settings, before, *_ = maintained
+    con = rewatch.connect(settings)
+    kinds = [p.kind for p in lake.publishes(con)]
+    con.close()
+    assert kinds[-2:] == ["maintain", "night"]
+    # Night 3 published again equals night 3 published the first time.
+    assert all(counts == (0, 0) for counts in diff_warehouses(before, settings.warehouse_dir).values())
+
+
+def test_the_command_reports_what_it_did(maintained):
+    settings, *_ = maintained
+    result = CliRunner().invoke(
+        app, ["maintain", "--keep-nights", "1"], env={"REWATCH_WAREHOUSE_DIR": str(settings.warehouse_dir)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "expired" in result.output and f"Time travel reaches {NIGHTS[2]} .. {NIGHTS[2]} (1 night)" in result.output
+
+
+def test_keep_nights_must_be_a_positive_whole_number(monkeypatch, workdir):
+    monkeypatch.setenv("REWATCH_KEEP_NIGHTS", "0")
+    with pytest.raises(MaintainError, match="REWATCH_KEEP_NIGHTS='0'"):
+        keep_nights_setting()
+    monkeypatch.setenv("REWATCH_KEEP_NIGHTS", "two")
+    with pytest.raises(MaintainError, match="whole number"):
+        keep_nights_setting()
+    monkeypatch.setenv("REWATCH_KEEP_NIGHTS", "30")
+    assert keep_nights_setting() == 30
+    with pytest.raises(MaintainError, match="nothing published yet"):
+        pipeline.maintain(workdir, keep_nights=2)
