@@ -30,6 +30,17 @@ from rewatch.settings import DBT_PROJECT_DIR, Settings
 
 # What change capture reads of the published lake (the dbt sources `published*`).
 PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
+# What each publish restated: the published title figures it changed, old and new, and why.
+RESTATEMENTS_TABLE = "main.rewatch_restatements"
+RESTATED_FIGURES = (
+    ("starters", "bigint"),
+    ("completers", "bigint"),
+    ("repeat_households", "bigint"),
+    ("completion_rate", "double"),
+    ("repeat_rate", "double"),
+    ("hours_viewed", "double"),
+    ("views", "double"),
+)
 # dbt's saved parse, in the build folder (`parse_cache_path`).
 PARSE_CACHE = "dbt-partial-parse.msgpack"
 # The run's record in the lake, one row per night.
@@ -316,20 +327,86 @@ def _apply(con: duckdb.DuckDBPyConnection, table: PublishedTable, existing: set[
     con.execute(f"insert into {target} by name select * from {source}")
 
 
+def _log_restatements(con: duckdb.DuckDBPyConnection, kind: str, nights: list[dt.date]) -> list[dict]:
+    """Inside the publish transaction, before rpt_title_performance is replaced: append to
+    `rewatch_restatements` every published (title, window) row whose figures this run changes
+    or removes, with the figures before and after and why (docs/metrics.md, "Restatements").
+
+    A nightly run logs only the titles `int_run_restated_titles` gives a reason for (late
+    events, a night delivered again, a catalog recut): a figure that only grows with the night's
+    own events is no restatement. A rebuild (`kind` rebuild or erasure) logs every change."""
+    figures = [name for name, _ in RESTATED_FIGURES]
+    con.execute(
+        f"create table if not exists lake.{RESTATEMENTS_TABLE} (restated_at timestamp, run_kind varchar, "
+        "nights date[], title_id varchar, window_name varchar, reasons varchar[], "
+        + ", ".join(f"{name}_before {kind_}, {name}_after {kind_}" for name, kind_ in RESTATED_FIGURES)
+        + ")"
+    )
+
+    # Doubles compared rounded: sums of the same values in another order differ in the last bits.
+    def value(side: str, name: str) -> str:
+        kind_ = dict(RESTATED_FIGURES)[name]
+        return f"round({side}.{name}, 9)" if kind_ == "double" else f"{side}.{name}"
+
+    changed = " or ".join(f"{value('before', f)} is distinct from {value('after', f)}" for f in figures)
+    if kind == "night":
+        reasons = (
+            "join scratch.this_run.int_run_restated_titles as why on before.title_id = why.title_id",
+            "list_filter([case when why.has_late_events then 'late_events' end, "
+            "case when why.has_redelivered_night then 'redelivered_night' end, "
+            "case when why.has_catalog_recut then 'catalog_recut' end], reason -> reason is not null)",
+        )
+    else:
+        reasons = ("", f"['{kind}']")
+    con.execute(
+        f"""
+        create or replace temp table restated as
+        select
+            cast(now() at time zone 'UTC' as timestamp) as restated_at, ?::varchar as run_kind,
+            ?::date[] as nights, before.title_id, before.window_name, {reasons[1]} as reasons,
+            {", ".join(f"before.{f} as {f}_before, after.{f} as {f}_after" for f in figures)}
+        from lake.main.rpt_title_performance as before
+        left join scratch.main.rpt_title_performance as after
+            on before.title_id = after.title_id and before.window_name = after.window_name
+        {reasons[0]}
+        where after.title_id is null or {changed}
+        """,
+        [kind, list(nights)],
+    )
+    con.execute(f"insert into lake.{RESTATEMENTS_TABLE} by name select * from restated")
+    rows = con.execute(
+        "select title_id, window_name, reasons, starters_before, starters_after from restated "
+        "order by title_id, window_name"
+    ).fetchall()
+    con.execute("drop table restated")
+    columns = ("title_id", "window_name", "reasons", "starters_before", "starters_after")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish did: the lake it committed to and the figures it restated."""
+
+    lake: lake.Lake
+    restatements: list[dict]
+
+
 def publish(
     settings: Settings,
     night: dt.date | None,
     summary: dict,
     nights: list[dt.date] | None = None,
     base: str | object | None = UNCHECKED,
-) -> lake.Lake:
+    kind: str | None = None,
+) -> Published:
     """Apply the audited scratch database to the lake in one transaction, and record the run.
 
     `nights` are the nights the run processed (default: `night`); a rebuild records them all and
     replaces every table. `base`: the published snapshot the build started from
     (BuildResult.base); when rewatch committed anything but maintenance after it, another writer
     published meanwhile and this build, made without that change, is discarded
-    (PublishConflictError).
+    (PublishConflictError). `kind`: night (default with a night), rebuild (default without), or
+    erasure (a rebuild after `rewatch forget`), as the restatement log records it.
     """
     candidate = candidate_path(settings, night)
     run_dir = dbt_run_dir(candidate)
@@ -360,6 +437,10 @@ def publish(
         existing = set(
             con.execute("select schema_name, table_name from duckdb_tables() where database_name = 'lake'").fetchall()
         )
+        kind = kind or ("rebuild" if night is None else "night")
+        restated = []
+        if ("main", "rpt_title_performance") in existing:
+            restated = _log_restatements(con, kind, nights)
         for table in tables:
             _apply(con, table, existing, full=night is None)
         con.execute(f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)")
@@ -369,15 +450,17 @@ def publish(
                 f"insert into lake.{RUNS_TABLE} values (?, cast(now() at time zone 'UTC' as timestamp), ?)",
                 [processed, json.dumps(summary, sort_keys=True, default=str)],
             )
-        kind = "rebuild" if night is None else "night"
-        lake.tag_commit(con, "lake", kind, [n.isoformat() for n in nights], f"{kind} {night or ''}".strip())
+        commit_kind = "rebuild" if night is None else "night"
+        lake.tag_commit(
+            con, "lake", commit_kind, [n.isoformat() for n in nights], f"{commit_kind} {night or ''}".strip()
+        )
         faults.point("publish:before_commit")
         con.execute("commit")
     finally:
         con.close()
     faults.point("publish:after_commit")
     discard_candidate(settings, night)
-    return published
+    return Published(published, restated)
 
 
 def discard_candidate(settings: Settings, night: dt.date | None) -> None:
@@ -416,10 +499,11 @@ def rebuild_nights(settings: Settings) -> list[dt.date]:
     return [night for night in loaded if night in set(published)]
 
 
-def rebuild(settings: Settings, audit=None) -> dict:
+def rebuild(settings: Settings, audit=None, kind: str = "rebuild") -> dict:
     """Rebuild every table from the published nights' raw data into a fresh file, audit, publish.
 
-    `audit(candidate) -> dict` validates the candidate and raises to refuse it.
+    `audit(candidate) -> dict` validates the candidate and raises to refuse it. `kind`: rebuild,
+    or erasure (after `rewatch forget`), as the restatement log records the figures it changes.
     """
     nights = rebuild_nights(settings)
     if not nights:
@@ -436,7 +520,8 @@ def rebuild(settings: Settings, audit=None) -> dict:
         except Exception:
             discard_candidate(settings, None)
             raise
-    publish(settings, None, summary, nights=list(result.nights), base=result.base)
+    published = publish(settings, None, summary, nights=list(result.nights), base=result.base, kind=kind)
+    summary["restatements"] = len(published.restatements)
     return summary
 
 

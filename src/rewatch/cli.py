@@ -306,7 +306,7 @@ def _forget(settings, household_id: str, run_rebuild) -> dict | None:
     removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
     console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
     with console.status("rebuilding the published tables from raw..."):
-        summary = run_rebuild(settings)
+        summary = run_rebuild(settings, kind="erasure")
     with console.status("dropping the lake's earlier snapshots and scanning its data files..."):
         erased = erase_from_lake(settings, result)
     console.print(

@@ -117,6 +117,10 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
     return summary
 
 
+# The restated figures a night's report lists (all of them are in rewatch_restatements).
+RESTATEMENTS_SHOWN = 20
+
+
 def publish(
     night: dt.date,
     load_summary: dict,
@@ -150,19 +154,23 @@ def publish(
         accept_night(settings.raw_dir, night)
         published = publish_file(settings, night, summary, base=base)
         counts = warehouse_counts(settings)
+        restated = published.restatements
         outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
         return update_report(
             settings,
             night,
             **counts,
-            published_lake=published.describe(),
+            published_lake=published.lake.describe(),
+            restatements=len(restated),
+            restated=[{**r, "reasons": list(r["reasons"])} for r in restated[:RESTATEMENTS_SHOWN]],
             outcome=outcome,
             publish_decision=audit_summary["decision"],
         )
 
 
-def rebuild(settings: Settings | None = None) -> dict:
-    """Rebuild every table from the published nights' raw data, audit it, and publish it."""
+def rebuild(settings: Settings | None = None, kind: str = "rebuild") -> dict:
+    """Rebuild every table from the published nights' raw data, audit it, and publish it
+    (`kind` erasure: after `rewatch forget`, as the restatement log records it)."""
     from rewatch.audit import AuditError
     from rewatch.audit import audit as run_audit
     from rewatch.build import rebuild as rebuild_warehouse
@@ -181,7 +189,7 @@ def rebuild(settings: Settings | None = None) -> dict:
 
     with _writing(settings, "rebuild"):
         start_report(settings, None)
-        summary = rebuild_warehouse(settings, audit=audit_candidate)
+        summary = rebuild_warehouse(settings, audit=audit_candidate, kind=kind)
         for night in summary["nights"]:  # what the rebuild published is what each night accepted
             accept_night(settings.raw_dir, dt.date.fromisoformat(night))
         update_report(settings, None, outcome="published", nights=summary["nights"])

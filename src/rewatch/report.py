@@ -190,6 +190,22 @@ def render_html(summary: dict) -> str:
                 parts.append("</ul>")
         if audit.get("data_docs"):
             parts.append("<p><a href='data_docs/index.html'>Great Expectations Data Docs</a></p>")
+    if summary.get("restatements"):
+        shown = summary.get("restated") or []
+        parts.append(
+            f"<h2>Restated figures</h2><p>This night changed {summary['restatements']} already-published "
+            "title figure row(s) of <code>rpt_title_performance</code>"
+            + (f" (the first {len(shown)} below)" if len(shown) < summary["restatements"] else "")
+            + "; all of them, old and new values, are in <code>rewatch_restatements</code>.</p>"
+            "<table><tr><th>title</th><th>window</th><th>why</th><th>starters before</th><th>starters after</th></tr>"
+        )
+        for row in shown:
+            parts.append(
+                f"<tr><td>{html.escape(str(row['title_id']))}</td><td>{html.escape(str(row['window_name']))}</td>"
+                f"<td>{html.escape(', '.join(row['reasons']))}</td><td>{row['starters_before']}</td>"
+                f"<td>{'' if row['starters_after'] is None else row['starters_after']}</td></tr>"
+            )
+        parts.append("</table>")
     if summary.get("error"):
         parts.append(f"<h2 class='error'>Failure in {html.escape(str(summary.get('failed_task')))}</h2>")
         parts.append(f"<pre>{html.escape(str(summary['error']))}</pre>")

@@ -2,9 +2,9 @@
 -- each is re-derived whole.
 with
 
-titles as (
+changed_titles as (
 
-    select * from {{ ref('int_titles_latest') }}
+    select * from {{ ref('int_run_changed_titles') }}
 
 ),
 
@@ -17,12 +17,6 @@ households as (
 profiles as (
 
     select * from {{ ref('int_profiles_latest') }}
-
-),
-
-published_titles as (
-
-    select * from {{ source('published_intermediate', 'int_titles_current') }}
 
 ),
 
@@ -41,21 +35,6 @@ published_profiles as (
 published_sessions as (
 
     select * from {{ source('published', 'fct_viewing_sessions') }}
-
-),
-
-changed_titles as (
-
-    select coalesce(titles.title_id, published_titles.title_id) as title_id
-    from titles
-    full outer join published_titles
-        on titles.title_id = published_titles.title_id
-    where
-        titles.title_id is null
-        or published_titles.title_id is null
-        or titles.content_end_seconds is distinct from published_titles.content_end_seconds
-        or titles.runtime_seconds is distinct from published_titles.runtime_seconds
-        or titles.release_date is distinct from published_titles.release_date
 
 ),
 
