@@ -55,6 +55,7 @@ LONGEST_FIRST = (  # measured with `--durations` from a fresh clone, 2026-11-27
     "tests/rewatch/test_stopping.py",
     "tests/rewatch/test_audit.py",
     "tests/rewatch/test_writer_lock.py",
+    "tests/rewatch/test_restatements.py",
     "tests/rewatch/test_timezones.py",
     "tests/test_end_to_end.py",
     "tests/rewatch/test_viewing_activity_feed.py",

@@ -319,18 +319,18 @@ def files_holding(settings: Settings, value: str) -> list[Path]:
     try:
         for path in data_files(settings):
             quoted = str(path).replace("'", "''")
-            columns = [
-                name
-                for name, kind in con.execute(f"select name, type from parquet_schema('{quoted}')").fetchall()
-                if kind == "BYTE_ARRAY" and name != "duckdb_schema"
-            ]
-            if not columns:
+            # Every top-level text column equal to it, or a JSON document naming it as a string,
+            # and every list of text holding it.
+            conditions = []
+            for name, kind, *_ in con.execute(f"describe select * from read_parquet('{quoted}')").fetchall():
+                if kind in ("VARCHAR", "JSON"):
+                    text = f'cast("{name}" as varchar)'
+                    conditions.append(f"{text} = $1 or contains({text}, '\"' || $1 || '\"')")
+                elif kind == "VARCHAR[]":
+                    conditions.append(f'list_contains("{name}", $1)')
+            if not conditions:
                 continue
-            # A text column equal to it, or a JSON document naming it as a string.
-            condition = " or ".join(
-                f'cast("{c}" as varchar) = $1 or contains(cast("{c}" as varchar), \'"\' || $1 || \'"\')'
-                for c in columns
-            )
+            condition = " or ".join(conditions)
             if con.execute(f"select count(*) from read_parquet('{quoted}') where {condition}", [value]).fetchone()[0]:
                 found.append(path)
     finally:

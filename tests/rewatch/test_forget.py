@@ -148,6 +148,11 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
                 assert not any(isinstance(v, str) and household in v for v in row), name
     finally:
         catalog.close()
+    # ... nor in the catalog file's free pages or its WAL (the rows the erasure deleted, such as
+    # the statistics of dropped files, which hold column minima and maxima: it is vacuumed), ...
+    sqlite_file = lake_of(settings).sqlite_file
+    for path in (sqlite_file, sqlite_file.with_name(sqlite_file.name + "-wal")):
+        assert not path.exists() or household.encode() not in path.read_bytes(), path
     # ... nor in the raw zone (any column, any partition, quarantine included) or the reports.
     raw = duckdb.connect()
     try:
