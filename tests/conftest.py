@@ -44,8 +44,10 @@ def generated_small():
 
 
 # The files that build and publish many nights, longest first: `make test` hands whole files to
-# its two workers in collection order, so starting the long ones first keeps both workers busy
-# to the end instead of leaving one file running alone. Order only: every file runs as it is.
+# its two workers in collection order (`--no-loadscope-reorder`: by default pytest-xdist sends
+# the files with the most tests first, which left two one-test files of 4 minutes each for the
+# end), so starting the long ones first keeps both workers busy to the end instead of leaving
+# one file running alone. Order only: every file runs as it is.
 LONGEST_FIRST = (  # measured with `--durations` from a fresh clone, 2026-11-27
     "tests/rewatch/test_incremental.py",
     "tests/rewatch/test_concurrent_readers.py",
