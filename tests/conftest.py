@@ -41,37 +41,3 @@ def generated_small():
     out = _SESSION_DIR / "generated_small"
     result = generate(out / "exports", START, 3, 80, seed=11, truth_dir=out / "truth")
     return result
-
-
-# The files that build and publish many nights, longest first: `make test` hands whole files to
-# its two workers in collection order (`--no-loadscope-reorder`: by default pytest-xdist sends
-# the files with the most tests first, which left two one-test files of 4 minutes each for the
-# end), so starting the long ones first keeps both workers busy to the end instead of leaving
-# one file running alone. Order only: every file runs as it is.
-LONGEST_FIRST = (  # measured with `--durations` from a fresh clone, 2026-11-27
-    "tests/rewatch/test_incremental.py",
-    "tests/rewatch/test_concurrent_readers.py",
-    "tests/integration/test_real_airflow.py",
-    "tests/rewatch/test_crashes.py",
-    "tests/rewatch/test_forget.py",
-    "tests/rewatch/test_stopping.py",
-    "tests/rewatch/test_audit.py",
-    "tests/rewatch/test_writer_lock.py",
-    "tests/rewatch/test_restatements.py",
-    "tests/rewatch/test_timezones.py",
-    "tests/test_end_to_end.py",
-    "tests/rewatch/test_viewing_activity_feed.py",
-    "tests/test_any_night.py",
-    "tests/rewatch/test_maintain.py",
-    "tests/rewatch/test_lake.py",
-    "tests/rewatch/test_this_run.py",
-    "tests/rewatch/test_bad_input.py",
-    "tests/rewatch/test_access.py",
-    "tests/rewatch/test_dbt_unit_tests.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-    root = Path(str(config.rootpath))
-    items.sort(key=lambda item: rank.get(Path(str(item.path)).relative_to(root).as_posix(), len(rank)))

@@ -35,7 +35,7 @@ READER = textwrap.dedent(
     import rewatch
     from rewatch import lake
     from rewatch.settings import Settings
-    warehouse, stop, out, mode, state_sql, nights_sql, sessions_sql = sys.argv[1:]
+    warehouse, stop, out, mode, state_sql, nights_sql, sessions_sql, pause = sys.argv[1:]
     settings = Settings(exports_dir=Path(warehouse), warehouse_dir=Path(warehouse),
                         catalog=os.environ.get("REWATCH_LAKE_CATALOG") or None)
     EXISTS = ("select count(*) from duckdb_tables() where database_name = 'lake' "
@@ -82,7 +82,7 @@ READER = textwrap.dedent(
                 seen_published = True
                 queries += 1
                 log.write(json.dumps(list(answer)) + "\\n")
-                time.sleep(0.02)  # an analyst's loop, not a busy spin that starves the writer
+                time.sleep(float(pause))  # an analyst's loop, not a busy spin that starves the writer
             except Exception as exc:  # every error counts
                 errors += 1
                 log.write(json.dumps(["ERROR", repr(exc)]) + "\\n")
@@ -104,9 +104,10 @@ def published_state(settings: Settings) -> tuple:
 
 class Readers:
     """`count` reader processes on the published lake of `settings`, `reopen` ones and then
-    `attached` ones (`attached` of them), logging to `folder`, until `stop()`."""
+    `attached` ones (`attached` of them), logging to `folder`, until `stop()`; each waits
+    `pause` seconds between queries."""
 
-    def __init__(self, settings: Settings, folder: Path, count: int, attached: int = 0) -> None:
+    def __init__(self, settings: Settings, folder: Path, count: int, attached: int = 0, pause: float = 0.02) -> None:
         self.folder = folder
         self.stop_file = folder / "stop"
         self.modes = ["reopen"] * (count - attached) + ["attached"] * attached
@@ -123,6 +124,7 @@ class Readers:
                     STATE_SQL,
                     NIGHTS_SQL,
                     SESSIONS_SQL,
+                    str(pause),
                 ],
                 stdout=subprocess.PIPE,
                 text=True,

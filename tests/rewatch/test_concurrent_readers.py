@@ -18,7 +18,10 @@ def test_readers_see_one_published_night_at_a_time_and_never_fail(generated_smal
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     settings = get_settings()
-    readers = Readers(settings, tmp_path, 2)
+    # Each reader opens a pinned connection per query (about 0.2 s of CPU: the extension and the
+    # catalog attach); a pause of 0.25 s between queries leaves the writer a core on a 2-core
+    # machine and still gives dozens of queries per night. bench/readers_soak.py hammers harder.
+    readers = Readers(settings, tmp_path, 2, pause=0.25)
     states, heads = [], []
     try:
         for night in (START + dt.timedelta(days=i) for i in range(3)):
