@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rewatch import pipeline
+from nightly_scaling import timed_night  # the same timed steps (bench/ is this script's folder)
+
 from rewatch.generate import generate
-from rewatch.settings import get_settings
 
 START = dt.date(2026, 3, 2)
 
@@ -52,23 +52,14 @@ def main() -> None:
         generate(root / "exports", START, args.nights, args.households, seed=11)
         os.environ["REWATCH_EXPORTS_DIR"] = str(root / "exports")
         os.environ["REWATCH_WAREHOUSE_DIR"] = str(root / "warehouse")
-        settings = get_settings()
         print(f"{args.households} households, {args.nights} nights, one process")
         print("night       events   load s  build s  audit s  publish s  total s")
         for i in range(args.nights):
             night = START + dt.timedelta(days=i)
-            began = time.perf_counter()
-            loaded = pipeline.load(night, settings)
-            t_load = time.perf_counter()
-            built = pipeline.build(night, settings)
-            t_build = time.perf_counter()
-            audited = pipeline.audit(night, settings)
-            t_audit = time.perf_counter()
-            pipeline.publish(night, loaded, built, audited, settings)
-            done = time.perf_counter()
+            t = timed_night(night)
             print(
-                f"{night}  {loaded['events_loaded']:7,}  {t_load - began:7.1f}  {t_build - t_load:7.1f}  "
-                f"{t_audit - t_build:7.1f}  {done - t_audit:9.1f}  {done - began:7.1f}"
+                f"{night}  {t['events']:7,}  {t['load_s']:7.1f}  {t['build_s']:7.1f}  "
+                f"{t['audit_s']:7.1f}  {t['publish_s']:9.1f}  {t['total_s']:7.1f}"
             )
     finally:
         if args.out is None:
