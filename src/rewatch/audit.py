@@ -378,7 +378,7 @@ def audit(settings: Settings, night: dt.date | None, candidate: Path, docs_dir: 
     assets are added and keeps its pooled connections, which would hold the candidate open
     (read-only) in this process and stop `publish` from writing to it. The child's exit
     closes them all, and its memory goes with it. The child is forked from a server that has
-    imported GX once (`rewatch.children`): the import alone takes about 8 s.
+    imported GX once (`rewatch.children`): the import alone takes 4-5 s.
     """
     docs_dir.mkdir(parents=True, exist_ok=True)
     out = docs_dir.parent / ".audit-result.json"

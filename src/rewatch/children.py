@@ -2,8 +2,8 @@
 
 Each night runs dbt and the audit in child processes (isolated memory, crashes and DuckDB file
 handles). Started with `python -m ...`, every child spent longer importing than working on a
-small night: Great Expectations takes about 8 s to import, dbt about 3.5 s (measured on the
-2-core machine, docs/benchmarks.md). So the first child of a kind starts a server process
+small night: Great Expectations takes 4-5 s to import, dbt about 3 s, even with compiled
+bytecode (measured on the 2-core machine, docs/benchmarks.md). So the first child of a kind starts a server process
 (`python -m rewatch.children <modules>`) that imports that kind's modules once and then forks
 one child per request; the fork starts with everything imported.
 
@@ -37,7 +37,7 @@ from pathlib import Path
 from rewatch.stopping import die_with_parent, kill_with_parent
 
 # What each kind of child imports before it is forked: the slow imports, nothing that opens a
-# file or starts a thread.
+# file or a connection (they do start native threads, which the fork does not copy: see _serve).
 PRELOAD = {
     "dbt": ("dbt.cli.main", "dbt.adapters.duckdb", "rewatch.dbt_runner"),
     "audit": ("great_expectations", "duckdb_engine", "rewatch.audit"),

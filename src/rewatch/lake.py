@@ -283,9 +283,9 @@ def snapshot_of_night(con: duckdb.DuckDBPyConnection, night: dt.date | str, alia
     if not matches:
         nights = sorted({n for p in commits if p.kind == "night" for n in p.nights})
         span = f"{nights[0]} .. {nights[-1]}, {len(nights)} nights" if nights else "none"
-        recorded = con.execute(f"select count(*) from {alias}.main.rewatch_runs where night = ?", [wanted]).fetchone()[
-            0
-        ]
+        (recorded,) = con.execute(
+            f"select count(*) from {alias}.main.rewatch_runs where night = ?", [wanted]
+        ).fetchone()
         if recorded:
             raise LakeError(
                 f"night {wanted} is published, but the snapshot its nightly run left has been expired (by "
