@@ -178,7 +178,7 @@ def duplicate_keys_in_snapshots(folder):
 def duplicate_event_id_with_other_content(folder):
     rows = [*EVENTS, event("n2", "heartbeat", "2026-03-03T19:05:00Z", "300", received="2026-03-03T19:05:05Z")]
     _set_events(folder, _csv(rows), 4)
-    return "loaded", 4  # both delivered rows are kept raw; the first delivery (line 3) wins in the models
+    return "loaded", 4  # both delivered rows are kept raw; at another event_ts, n2 is another event (docs/metrics.md)
 
 
 def title_missing_from_the_catalog(folder):

@@ -20,6 +20,7 @@ RULES = {
     "session_seek_counts_time_not_the_jump",
     "session_late_event_merges_two_sessions",
     "session_duplicate_event_id_first_delivery_wins",
+    "session_event_id_reused_at_another_time_is_another_event",
     "session_reads_published_deliveries_and_a_redelivered_night_replaces_its_own",
     "cycle_seek_to_the_end_is_not_finishing",
     "cycle_resume_on_another_device_continues_and_completes",

@@ -130,6 +130,51 @@ def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order
     assert_equals_rebuild(tmp_path)
 
 
+def test_a_late_event_joins_the_session_before_it_within_the_gap_and_not_beyond(workdir, tmp_path):
+    """Night 2 delivers late events 30 and 31 minutes after a published session's last event
+    (19:20): the first continues that session (exactly the gap continues), the second starts its
+    own. The run recomputes a stream from the session before the change only when that session
+    ends within the gap of it (int_run_changes); both must equal a rebuild."""
+    night1, night2 = START, START + dt.timedelta(days=1)
+    write_night(
+        workdir.exports_dir,
+        night1,
+        _heartbeats("a", "2026-03-02T19:00:00", 20, 0) + _heartbeats("b", "2026-03-02T19:00:00", 20, 0, device="dv2"),
+    )
+    late = [
+        event("a-late", "heartbeat", "2026-03-02T19:50:00Z", "1260", received="2026-03-03T08:00:00Z"),
+        event("b-late", "heartbeat", "2026-03-02T19:51:00Z", "1260", device="dv2", received="2026-03-03T08:00:00Z"),
+    ]
+    write_night(workdir.exports_dir, night2, late)
+    run_night(night1)
+    run_night(night2)
+    con = published_connection(workdir)
+    sessions = con.execute(
+        "select device_id, started_at, event_count from fct_viewing_sessions order by device_id, started_at"
+    ).fetchall()
+    con.close()
+    assert sessions == [
+        ("dv1", dt.datetime(2026, 3, 2, 19), 22),
+        ("dv2", dt.datetime(2026, 3, 2, 19), 21),
+        ("dv2", dt.datetime(2026, 3, 2, 19, 51), 1),
+    ]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_an_event_id_reused_at_another_time_is_another_event_in_any_order(workdir, tmp_path):
+    night1, night2 = START, START + dt.timedelta(days=1)
+    # The same event ids a day later: an event is its event_id and event_ts (docs/metrics.md).
+    write_night(workdir.exports_dir, night1, _heartbeats("e", "2026-03-02T19:00:00", 10, 0))
+    write_night(workdir.exports_dir, night2, _heartbeats("e", "2026-03-03T19:00:00", 10, 0))
+    run_night(night2)
+    run_night(night1)
+    con = published_connection(workdir)
+    sessions = con.execute("select local_date, event_count from fct_viewing_sessions order by started_at").fetchall()
+    con.close()
+    assert sessions == [(dt.date(2026, 3, 2), 11), (dt.date(2026, 3, 3), 11)]
+    assert_equals_rebuild(tmp_path)
+
+
 def test_a_recut_a_moved_household_and_a_kids_flag_re_derive_what_they_describe(workdir, tmp_path):
     """Night 2 delivers no viewing of its own, only changed snapshots: a recut of tt1 (credits
     from 5100 s to 4000 s), household hh1 moved to Tokyo, profile pr1 now a kids profile. The

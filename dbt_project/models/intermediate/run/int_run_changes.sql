@@ -54,7 +54,10 @@ stream_changes as (
 
 -- A change can extend the session before it (a late event within 30 minutes of its end, a
 -- removed stop): recompute each stream from the start of the last session starting at or
--- before its earliest change. Sessions starting earlier end before that and cannot change.
+-- before its earliest change, when that session ends within the session gap of the change.
+-- Sessions starting earlier end before that, and a session ending longer ago is separated
+-- from the change by more than the gap: neither can change. (Without that last condition, a
+-- child's return to a film after months would recompute the months between.)
 changed as (
 
     select
@@ -71,6 +74,8 @@ changed as (
             and stream_changes.device_id = published_sessions.device_id
             and stream_changes.title_id = published_sessions.title_id
             and published_sessions.started_at <= stream_changes.changed_from
+            and published_sessions.ended_at
+            >= stream_changes.changed_from - interval ({{ var('rewatch__session_gap_minutes') }}) minute
 
     group by
         stream_changes.household_id,

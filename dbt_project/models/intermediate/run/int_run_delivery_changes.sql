@@ -15,7 +15,9 @@ night_deliveries as (
 
 ),
 
-published_deliveries as (
+-- Not materialized: DuckDB would otherwise copy the whole published table once for the two
+-- reads below, instead of pushing each one's filters into the lake's files.
+published_deliveries as not materialized (
 
     select
         event_id,
@@ -54,7 +56,9 @@ touched_deliveries as (
 
 ),
 
--- First delivery wins across nights: every delivery of a touched event_id may change winner.
+-- First delivery wins across nights: every delivery of a touched event (its event_id and
+-- event_at, docs/metrics.md) may change winner. Matching on event_at too keeps this lookup to
+-- the published files of the touched events' times, not the whole history.
 same_event_deliveries as (
 
     select
@@ -66,7 +70,10 @@ same_event_deliveries as (
         published_deliveries.event_at
 
     from published_deliveries
-    where published_deliveries.event_id in (select touched_deliveries.event_id from touched_deliveries)
+    semi join touched_deliveries
+        on
+            published_deliveries.event_id = touched_deliveries.event_id
+            and published_deliveries.event_at = touched_deliveries.event_at
 
 ),
 

@@ -52,6 +52,29 @@ redelivered_titles as (
 
 ),
 
+tagged_titles as (
+
+    select
+        title_id,
+        'late_events' as reason
+    from late_titles
+
+    union all
+
+    select
+        title_id,
+        'redelivered_night' as reason
+    from redelivered_titles
+
+    union all
+
+    select
+        title_id,
+        'catalog_recut' as reason
+    from changed_titles
+
+),
+
 reasons as (
 
     select
@@ -60,13 +83,7 @@ reasons as (
         bool_or(reason = 'redelivered_night') as has_redelivered_night,
         bool_or(reason = 'catalog_recut') as has_catalog_recut
 
-    from (
-        select title_id, 'late_events' as reason from late_titles
-        union all
-        select title_id, 'redelivered_night' as reason from redelivered_titles
-        union all
-        select title_id, 'catalog_recut' as reason from changed_titles
-    ) as tagged
+    from tagged_titles
 
     group by title_id
 

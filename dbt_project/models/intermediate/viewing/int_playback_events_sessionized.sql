@@ -7,9 +7,17 @@ changes as (
 
 ),
 
-deliveries as (
+-- Only deliveries from the earliest recompute point on: every event this run reads, and every
+-- other delivery of such an event (an event is its event_id and event_at), is that late or
+-- later. The bound is a constant (run_bound), so DuckDB pushes it into the lake's scan, which
+-- skips the files and row groups of earlier times (their event_at statistics): a night reads
+-- the published deliveries of the times it recomputes, not the whole history. Not
+-- materialized: DuckDB would otherwise copy the deliveries once for the two reads below.
+deliveries as not materialized (
 
-    select * from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
+    select *
+    from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
+    where event_at >= {{ run_bound(ref('int_run_changes'), 'min(recompute_from)') }}
 
 ),
 
@@ -38,15 +46,20 @@ stream_deliveries as (
 
 ),
 
--- First delivery wins: the earliest export night, then file and line. Ordering by what was
--- delivered (not when it was loaded) makes the result independent of the load order.
+-- First delivery wins among the deliveries of one event (its event_id and event_at): the
+-- earliest export night, then file and line. Ordering by what was delivered (not when it was
+-- loaded) makes the result independent of the load order. Matching on event_at too keeps the
+-- lookup to the files of the streams' times, not the whole history.
 first_deliveries as (
 
     select deliveries.*
     from deliveries
-    where deliveries.event_id in (select stream_deliveries.event_id from stream_deliveries)
+    semi join stream_deliveries
+        on
+            deliveries.event_id = stream_deliveries.event_id
+            and deliveries.event_at = stream_deliveries.event_at
     qualify row_number() over (
-        partition by deliveries.event_id
+        partition by deliveries.event_id, deliveries.event_at
         order by deliveries.export_date, deliveries.source_file, deliveries.source_line
     ) = 1
 
@@ -113,6 +126,7 @@ session_neighbours as (
     select
         *,
         first_value(event_id) over session_order as session_first_event_id,
+        first_value(event_at) over session_order as session_first_event_at,
         lead(event_at) over session_order as next_event_at,
         lead(position_seconds) over session_order as next_position_seconds
 
@@ -130,7 +144,8 @@ session_neighbours as (
 played_seconds_counted as (
 
     select
-        md5('session|' || session_first_event_id) as session_id,
+        md5('session|' || session_first_event_id || '|' || strftime(session_first_event_at, '%Y-%m-%d %H:%M:%S.%f'))
+            as session_id,
         event_id,
         household_id,
         profile_id,
