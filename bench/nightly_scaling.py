@@ -1,47 +1,68 @@
-"""Benchmark: a nightly run's throughput, and its cost with 30 nights of history vs 1.
+"""Benchmark: one night's cost on top of 90 nights of history vs 1, with what it writes.
 
-    uv run python bench/nightly_scaling.py [--households 2000] [--history 30] [--out DIR]
+    uv run python bench/nightly_scaling.py [--households 20000] [--history 90] [--out DIR]
 
-Generates history+1 nights, then times the same final night's run (load, dbt build, audit, publish)
-on a warehouse holding 1 night of history and on one holding `history` nights (built with
-`rewatch rebuild`, which the tests prove equal to running the nights one by one). Prints
-events per second, the published lake's size and what the night's commit added to it, and the
-ratio: cost should follow the night's data, not the history (the night's scratch database holds
-only its own rows; the publish deletes and inserts only those in the lake).
+Generates history+1 nights, then times the same final night's run (load, dbt build, audit,
+publish: the step functions the DAG's tasks call) on a warehouse holding 1 night of history and
+on one holding `history` nights (built with `rewatch rebuild`, which the tests prove equal to
+running the nights one by one). Prints each step's seconds, events per second, the lake's size,
+the files and bytes the night's commit added to the lake, the scratch database the build wrote,
+the ratio (cost should follow the night's data, not the history), and the dbt nodes whose time
+grew most with the history.
+
+Each timed night runs in a fresh Python process, as a night's tasks do in Airflow, so neither
+measurement gets the other's warm imports. With `--out DIR` the work is kept and reused: the exports (when generated with the same
+households and nights), and each history warehouse once built; every timing runs on a fresh
+copy of the history warehouse, so a second run times the same state again.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import platform
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from rewatch import pipeline
-from rewatch.build import rebuild
+from rewatch.build import candidate_path, dbt_run_dir, rebuild
 from rewatch.generate import generate
 from rewatch.load import load_night
 from rewatch.settings import get_settings
 
 START = dt.date(2026, 1, 1)
+SEED = 2026
+
+
+def _files(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
 
 
 def timed_night(night: dt.date) -> dict:
+    """Run `night` through the four steps in this process; seconds per step, and what it wrote."""
     settings = get_settings()
+    lake_root = settings.warehouse_dir / "lake"
+    before = _files(lake_root) if lake_root.exists() else {}
     began = time.perf_counter()
     loaded = pipeline.load(night, settings)
     after_load = time.perf_counter()
     built = pipeline.build(night, settings)
     after_build = time.perf_counter()
+    scratch = candidate_path(settings, night)
+    scratch_mb = sum(p.stat().st_size for p in scratch.parent.glob("scratch.duckdb*")) / 1e6
+    results = json.loads((dbt_run_dir(scratch) / "target" / "run_results.json").read_text())["results"]
     audited = pipeline.audit(night, settings)
-    lake_before = lake_mb(settings)
     after_audit = time.perf_counter()
     pipeline.publish(night, loaded, built, audited, settings)
     done = time.perf_counter()
-    lake_after = lake_mb(settings)
+    after = _files(lake_root)
+    added = {path: size for path, size in after.items() if path not in before}
     return {
         "events": loaded["events_loaded"],
         "load_s": after_load - began,
@@ -49,38 +70,71 @@ def timed_night(night: dt.date) -> dict:
         "audit_s": after_audit - after_build,
         "publish_s": done - after_audit,
         "total_s": done - began,
-        "published_mb": lake_after,
-        "added_mb": lake_after - lake_before,
+        "published_mb": sum(after.values()) / 1e6,
+        "files_added": len(added),
+        "added_mb": sum(added.values()) / 1e6,
+        "catalog_growth_mb": sum(after[p] - before[p] for p in after if p in before) / 1e6,
+        "scratch_mb": scratch_mb,
+        "dbt_nodes": {r["unique_id"]: r["execution_time"] for r in results},
     }
 
 
-def lake_mb(settings) -> float:
-    """The published lake on disk (catalog and Parquet data files), in MB."""
-    root = settings.warehouse_dir / "lake"
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
+def _exports(root: Path, households: int, nights: int) -> Path:
+    exports = root / "exports"
+    marker = root / "generated.txt"
+    wanted = f"{households} households, {nights} nights, seed {SEED}, from {START}\n"
+    if marker.exists() and marker.read_text() == wanted:
+        print(f"reusing {exports} ({wanted.strip()})", flush=True)
+        return exports
+    shutil.rmtree(exports, ignore_errors=True)
+    began = time.perf_counter()
+    result = generate(exports, START, nights, households, seed=SEED, truth_dir=root / "truth")
+    print(
+        f"generated {result.nights} nights, {result.events:,} events in {time.perf_counter() - began:.0f} s", flush=True
+    )
+    marker.write_text(wanted)
+    return exports
 
 
-def warehouse_with_history(exports: Path, warehouse: Path, nights: list[dt.date]) -> None:
+def _history(root: Path, exports: Path, nights: list[dt.date]) -> Path:
+    """A warehouse holding `nights` (loaded one by one, then one `rewatch rebuild`), built once."""
+    warehouse = root / f"history-{len(nights)}-{nights[-1]}"
+    marker = warehouse / "built.txt"
+    if marker.exists():
+        print(f"reusing {warehouse}", flush=True)
+        return warehouse
+    shutil.rmtree(warehouse, ignore_errors=True)
     os.environ["REWATCH_WAREHOUSE_DIR"] = str(warehouse)
     settings = get_settings()
-    for night in nights:
+    began = time.perf_counter()
+    for i, night in enumerate(nights, 1):
         load_night(exports, settings.raw_dir, night)
+        if i % 10 == 0 or i == len(nights):
+            print(f"  loaded {i}/{len(nights)} nights in {time.perf_counter() - began:.0f} s", flush=True)
+    loaded = time.perf_counter()
     rebuild(settings)
+    print(f"  rebuilt {len(nights)} nights in {time.perf_counter() - loaded:.0f} s", flush=True)
+    marker.write_text(f"{len(nights)} nights up to {nights[-1]}\n")
+    return warehouse
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--households", type=int, default=2000)
-    parser.add_argument("--history", type=int, default=30)
-    parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temporary one)")
+    parser.add_argument("--households", type=int, default=20000)
+    parser.add_argument("--history", type=int, default=90)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="work folder, kept and reused (default: a temporary one)"
+    )
+    parser.add_argument("--timed-night", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.timed_night:  # the child process of one measurement: the result on stdout's last line
+        print(json.dumps(timed_night(args.timed_night)))
+        return
     root = args.out or Path(tempfile.mkdtemp(prefix="rewatch-bench-"))
-    exports = root / "exports"
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}", flush=True)
+    exports = _exports(root, args.households, args.history + 1)
     os.environ["REWATCH_EXPORTS_DIR"] = str(exports)
-
-    began = time.perf_counter()
-    result = generate(exports, START, args.history + 1, args.households, seed=2026, truth_dir=root / "truth")
-    print(f"generated {result.nights} nights, {result.events:,} events in {time.perf_counter() - began:.1f}s")
     final = START + dt.timedelta(days=args.history)
 
     rows = {}
@@ -88,30 +142,44 @@ def main() -> None:
         ("1 night of history", [final - dt.timedelta(days=1)]),
         (f"{args.history} nights of history", [START + dt.timedelta(days=i) for i in range(args.history)]),
     ):
-        warehouse = root / f"warehouse-{len(history)}"
-        shutil.rmtree(warehouse, ignore_errors=True)
-        began = time.perf_counter()
-        warehouse_with_history(exports, warehouse, history)
-        print(f"{label}: history built in {time.perf_counter() - began:.1f}s")
-        rows[label] = timed_night(final)
+        print(f"{label}:", flush=True)
+        built = _history(root, exports, history)
+        timed = root / "timed"
+        shutil.rmtree(timed, ignore_errors=True)
+        shutil.copytree(built, timed)
+        env = {**os.environ, "REWATCH_WAREHOUSE_DIR": str(timed)}
+        child = subprocess.run(
+            [sys.executable, __file__, "--timed-night", final.isoformat()],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows[label] = json.loads(child.stdout.strip().splitlines()[-1])
+        shutil.rmtree(timed)
 
     print(f"\nnight {final}, {args.households:,} households")
     print(
-        f"{'warehouse':<26}{'events':>10}{'load s':>9}{'build s':>9}{'audit s':>9}{'publish s':>11}"
-        f"{'total s':>9}{'events/s':>11}{'lake MB':>9}{'added MB':>10}"
+        f"{'warehouse':<27}{'events':>10}{'load s':>8}{'build s':>9}{'audit s':>9}{'publish s':>10}{'total s':>9}"
+        f"{'events/s':>10}{'lake MB':>10}{'files added':>12}{'MB added':>10}{'scratch MB':>11}"
     )
     for label, row in rows.items():
         print(
-            f"{label:<26}{row['events']:>10,}{row['load_s']:>9.2f}{row['build_s']:>9.2f}{row['audit_s']:>9.2f}"
-            f"{row['publish_s']:>11.2f}"
-            f"{row['total_s']:>9.2f}{row['events'] / row['total_s']:>11,.0f}{row['published_mb']:>9.1f}"
-            f"{row['added_mb']:>10.1f}"
+            f"{label:<27}{row['events']:>10,}{row['load_s']:>8.1f}{row['build_s']:>9.1f}{row['audit_s']:>9.1f}"
+            f"{row['publish_s']:>10.1f}{row['total_s']:>9.1f}{row['events'] / row['total_s']:>10,.0f}"
+            f"{row['published_mb']:>10,.0f}{row['files_added']:>12}{row['added_mb']:>10.1f}{row['scratch_mb']:>11.1f}"
         )
     one, many = rows.values()
     print(
         f"\nratio, {args.history} nights vs 1 night of history: {many['total_s'] / one['total_s']:.2f} "
-        f"(build only: {many['build_s'] / one['build_s']:.2f}, audit only: {many['audit_s'] / one['audit_s']:.2f})"
+        f"(build {many['build_s'] / one['build_s']:.2f}, audit {many['audit_s'] / one['audit_s']:.2f}, "
+        f"publish {many['publish_s'] / one['publish_s']:.2f})"
     )
+    grown = sorted(many["dbt_nodes"], key=lambda n: one["dbt_nodes"].get(n, 0) - many["dbt_nodes"][n])[:10]
+    print("\ndbt nodes whose time grew most with the history (s, 1 night -> many):")
+    for node in grown:
+        print(f"  {node:<75}{one['dbt_nodes'].get(node, 0):>7.2f} -> {many['dbt_nodes'][node]:>7.2f}")
+    (root / "result.json").write_text(json.dumps(rows, indent=1))
     if args.out is None:
         shutil.rmtree(root, ignore_errors=True)
 
