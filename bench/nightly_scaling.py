@@ -97,13 +97,14 @@ def _exports(root: Path, households: int, nights: int) -> Path:
 
 
 def _history(root: Path, exports: Path, nights: list[dt.date]) -> Path:
-    """A warehouse holding `nights` (loaded one by one, then one `rewatch rebuild`), built once."""
+    """A warehouse holding `nights` (loaded one by one, then one `rewatch rebuild`), built once
+    (with `--out`, kept for the next run)."""
     warehouse = root / f"history-{len(nights)}-{nights[-1]}"
     marker = warehouse / "built.txt"
     if marker.exists():
         print(f"reusing {warehouse}", flush=True)
         return warehouse
-    shutil.rmtree(warehouse, ignore_errors=True)
+    # An interrupted preparation resumes: loading a night already loaded is a no-op.
     os.environ["REWATCH_WAREHOUSE_DIR"] = str(warehouse)
     settings = get_settings()
     began = time.perf_counter()

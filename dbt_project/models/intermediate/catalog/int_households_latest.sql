@@ -1,10 +1,20 @@
 {{ config(materialized='ephemeral') }}
 
+-- One row per household: the latest processed night's snapshot that lists it, as this run leaves
+-- it, from the published rows and this run's nights (macros/latest_snapshot.sql): a night reads
+-- its own snapshot, not every night's.
 with
 
-households as (
+-- Not materialized: it is every night's snapshots; each read below takes only what it needs.
+households as not materialized (
 
     select * from {{ ref('stg_exports__households') }}
+
+),
+
+published_latest as (
+
+    select * from {{ source('published_intermediate', 'int_households_current') }}
 
 ),
 
@@ -16,7 +26,7 @@ nights as (
 
 latest_snapshots as (
 
-    {{ latest_snapshot('households', 'nights', 'household_id') }}
+    {{ latest_snapshot_after_run('households', 'published_latest', 'nights', 'household_id') }}
 
 )
 

@@ -1,0 +1,179 @@
+"""Incremental runs on hand-written nights, one scenario each: every result equals a full
+rebuild (the generated-data equivalence tests are in test_incremental.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, published_connection, write_night
+from tests.rewatch.test_incremental import START, assert_equals_rebuild, run_night
+
+pytestmark = pytest.mark.slow
+
+
+def _heartbeats(prefix, start, minutes, first_position, device="dv1", step=60):
+    base = dt.datetime.fromisoformat(start)
+    rows = []
+    for i in range(minutes + 1):
+        at = base + dt.timedelta(seconds=step * i)
+        kind = "play" if i == 0 else "heartbeat"
+        rows.append(
+            event(
+                f"{prefix}{i:03d}",
+                kind,
+                at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                str(first_position + step * i),
+                device=device,
+                received=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        )
+    return rows
+
+
+def test_a_late_event_merging_two_sessions_replaces_both(workdir, tmp_path):
+    night1, night2 = START, START + dt.timedelta(days=1)
+    # Night 1: 19:00-19:20 and 20:00-20:20 on one stream, a 40-minute gap: two sessions.
+    first = _heartbeats("a", "2026-03-02T19:00:00", 20, 0)
+    second = _heartbeats("c", "2026-03-02T20:00:00", 20, 3600)
+    write_night(workdir.exports_dir, night1, first + second)
+    # Night 2 delivers, late, the heartbeats of 19:21-19:59 (offline viewing): one session now.
+    gap = _heartbeats("b", "2026-03-02T19:21:00", 38, 1260)
+    gap[0][6] = "heartbeat"  # the player was already playing
+    write_night(workdir.exports_dir, night2, gap)
+
+    run_night(night1)
+    con = published_connection(workdir)
+    assert con.execute("select count(*) from fct_viewing_sessions").fetchone()[0] == 2
+    con.close()
+    run_night(night2)
+    con = published_connection(workdir)
+    rows = con.execute("select started_at, ended_at, played_seconds, event_count from fct_viewing_sessions").fetchall()
+    daily = con.execute("select local_date, sessions from fct_title_daily").fetchall()
+    con.close()
+    assert rows == [(dt.datetime(2026, 3, 2, 19), dt.datetime(2026, 3, 2, 20, 20), 80 * 60.0, 81)]
+    assert daily == [(dt.date(2026, 3, 2), 1)]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order(workdir, tmp_path):
+    night1, night2 = START, START + dt.timedelta(days=1)
+    original = _heartbeats("e", "2026-03-02T19:00:00", 10, 0)
+    # The same event ids re-delivered a night later on another device: the first delivery wins.
+    redelivered = _heartbeats("e", "2026-03-02T19:00:00", 10, 0, device="dv9")
+    write_night(workdir.exports_dir, night1, original)
+    write_night(workdir.exports_dir, night2, redelivered)
+    run_night(night2)
+    run_night(night1)
+    con = published_connection(workdir)
+    devices = con.execute("select distinct device_id from fct_viewing_sessions").fetchall()
+    con.close()
+    assert devices == [("dv1",)]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_a_late_event_joins_the_session_before_it_within_the_gap_and_not_beyond(workdir, tmp_path):
+    """Night 2 delivers late events 30 and 31 minutes after a published session's last event
+    (19:20): the first continues that session (exactly the gap continues), the second starts its
+    own. The run recomputes a stream from the session before the change only when that session
+    ends within the gap of it (int_run_changes); both must equal a rebuild."""
+    night1, night2 = START, START + dt.timedelta(days=1)
+    write_night(
+        workdir.exports_dir,
+        night1,
+        _heartbeats("a", "2026-03-02T19:00:00", 20, 0) + _heartbeats("b", "2026-03-02T19:00:00", 20, 0, device="dv2"),
+    )
+    late = [
+        event("a-late", "heartbeat", "2026-03-02T19:50:00Z", "1260", received="2026-03-03T08:00:00Z"),
+        event("b-late", "heartbeat", "2026-03-02T19:51:00Z", "1260", device="dv2", received="2026-03-03T08:00:00Z"),
+    ]
+    write_night(workdir.exports_dir, night2, late)
+    run_night(night1)
+    run_night(night2)
+    con = published_connection(workdir)
+    sessions = con.execute(
+        "select device_id, started_at, event_count from fct_viewing_sessions order by device_id, started_at"
+    ).fetchall()
+    con.close()
+    assert sessions == [
+        ("dv1", dt.datetime(2026, 3, 2, 19), 22),
+        ("dv2", dt.datetime(2026, 3, 2, 19), 21),
+        ("dv2", dt.datetime(2026, 3, 2, 19, 51), 1),
+    ]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_a_redelivered_night_that_no_longer_lists_a_household_falls_back_to_its_earlier_snapshot(workdir, tmp_path):
+    """A run reads the published households and its own night's snapshot, not every night's
+    (int_households_latest). hh1 moves to Tokyo in night 2; night 2 delivered again without hh1
+    (a corrected export) leaves night 1's New York as hh1's latest, read back from the raw zone."""
+    night1, night2 = START, START + dt.timedelta(days=1)
+    events = _heartbeats("a", "2026-03-02T19:00:00", 5, 0)
+    write_night(workdir.exports_dir, night1, events)
+    write_night(workdir.exports_dir, night2, [], households=[["hh1", "JP", "Asia/Tokyo"], HOUSEHOLDS[1]])
+    run_night(night1)
+    run_night(night2)
+
+    def households():
+        con = published_connection(workdir)
+        try:
+            return con.execute(
+                "select household_id, timezone_name, last_seen_export_date from dim_households order by 1"
+            ).fetchall()
+        finally:
+            con.close()
+
+    assert households()[0] == ("hh1", "Asia/Tokyo", night2)
+    write_night(workdir.exports_dir, night2, [], households=[HOUSEHOLDS[1]], profiles=PROFILES[2:])
+    run_night(night2)
+    assert households() == [("hh1", "America/New_York", night1), ("hh2", "Asia/Tokyo", night2)]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_an_event_id_reused_at_another_time_is_another_event_in_any_order(workdir, tmp_path):
+    night1, night2 = START, START + dt.timedelta(days=1)
+    # The same event ids a day later: an event is its event_id and event_ts (docs/metrics.md).
+    write_night(workdir.exports_dir, night1, _heartbeats("e", "2026-03-02T19:00:00", 10, 0))
+    write_night(workdir.exports_dir, night2, _heartbeats("e", "2026-03-03T19:00:00", 10, 0))
+    run_night(night2)
+    run_night(night1)
+    con = published_connection(workdir)
+    sessions = con.execute("select local_date, event_count from fct_viewing_sessions order by started_at").fetchall()
+    con.close()
+    assert sessions == [(dt.date(2026, 3, 2), 11), (dt.date(2026, 3, 3), 11)]
+    assert_equals_rebuild(tmp_path)
+
+
+def test_a_recut_a_moved_household_and_a_kids_flag_re_derive_what_they_describe(workdir, tmp_path):
+    """Night 2 delivers no viewing of its own, only changed snapshots: a recut of tt1 (credits
+    from 5100 s to 4000 s), household hh1 moved to Tokyo, profile pr1 now a kids profile. The
+    sessions and cycles of night 1 they describe must change, and equal a rebuild."""
+    night1, night2 = START, START + dt.timedelta(days=1)
+    # 19:00 UTC: 14:00 in New York, 04:00 next day in Tokyo. 75 minutes to 4500 s: not the
+    # whole film at credits 5100 (coverage 4500 < 90 % of 5100), the whole film at 4000.
+    write_night(workdir.exports_dir, night1, _heartbeats("k", "2026-03-02T19:00:00", 75, 0))
+    recut = [[*TITLES[0][:7], "4000", *TITLES[0][8:]], TITLES[1]]
+    moved = [["hh1", "JP", "Asia/Tokyo"], HOUSEHOLDS[1]]
+    kids = [["pr1", "hh1", "Alex", "true"], *PROFILES[1:]]
+    write_night(workdir.exports_dir, night2, [], titles=recut, households=moved, profiles=kids)
+
+    def published():
+        con = published_connection(workdir)
+        try:
+            return (
+                con.execute("select local_date, daypart, is_kids_profile from fct_viewing_sessions").fetchall(),
+                con.execute(
+                    "select content_end_seconds, is_completed, completed_local_date from fct_watch_cycles"
+                ).fetchall(),
+            )
+        finally:
+            con.close()
+
+    run_night(night1)
+    assert published() == ([(dt.date(2026, 3, 2), "school_hours", False)], [(5100, False, None)])
+    run_night(night2)
+    sessions, cycles = published()
+    assert sessions == [(dt.date(2026, 3, 3), "overnight", True)]
+    assert cycles == [(4000, True, dt.date(2026, 3, 3))]
+    assert_equals_rebuild(tmp_path)
