@@ -394,10 +394,10 @@ def test_the_untouched_candidate_passes_every_suite(built_candidate, tmp_path):
     assert result.findings == [] and result.decision == "publish"
     assert set(result.suites) == {s["name"] for s in load_suites()}
     assert all(s["evaluated"] > 0 for s in result.suites.values())
-    # The batches are the night and what the run rewrote: 5 raw events; both profiles' streams
-    # are recomputed from the previous night's session (the new sessions may extend it): 4.
+    # The batches are the night and what the run rewrote: 5 raw events; the night's 2 new
+    # sessions, and not the previous night's (they ended a day before, beyond the session gap).
     assert result.suites["raw_playback_events"]["rows"] == 5
-    assert result.suites["fct_viewing_sessions"]["rows"] == 4
+    assert result.suites["fct_viewing_sessions"]["rows"] == 2
 
 
 def test_suites_are_gx_json_with_a_severity_on_every_expectation():

@@ -19,9 +19,10 @@ def test_readers_see_one_published_night_at_a_time_and_never_fail(generated_smal
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     settings = get_settings()
     # Each reader opens a pinned connection per query (about 0.2 s of CPU: the extension and the
-    # catalog attach); a pause of 0.25 s between queries leaves the writer a core on a 2-core
-    # machine and still gives dozens of queries per night. bench/readers_soak.py hammers harder.
-    readers = Readers(settings, tmp_path, 2, pause=0.25)
+    # catalog attach); a pause of 1 s between queries leaves the writer (and the test suite's
+    # other worker) most of a 2-core machine and still gives a query every second or so while
+    # a night builds for tens of seconds. bench/readers_soak.py hammers harder.
+    readers = Readers(settings, tmp_path, 2, pause=1.0)
     states, heads = [], []
     try:
         for night in (START + dt.timedelta(days=i) for i in range(3)):

@@ -21,6 +21,7 @@ RULES = {
     "session_late_event_merges_two_sessions",
     "session_duplicate_event_id_first_delivery_wins",
     "session_event_id_reused_at_another_time_is_another_event",
+    "recompute_from_the_session_before_only_within_the_gap",
     "session_reads_published_deliveries_and_a_redelivered_night_replaces_its_own",
     "cycle_seek_to_the_end_is_not_finishing",
     "cycle_resume_on_another_device_continues_and_completes",

@@ -73,37 +73,6 @@ def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order
     assert_equals_rebuild(tmp_path)
 
 
-def test_a_late_event_joins_the_session_before_it_within_the_gap_and_not_beyond(workdir, tmp_path):
-    """Night 2 delivers late events 30 and 31 minutes after a published session's last event
-    (19:20): the first continues that session (exactly the gap continues), the second starts its
-    own. The run recomputes a stream from the session before the change only when that session
-    ends within the gap of it (int_run_changes); both must equal a rebuild."""
-    night1, night2 = START, START + dt.timedelta(days=1)
-    write_night(
-        workdir.exports_dir,
-        night1,
-        _heartbeats("a", "2026-03-02T19:00:00", 20, 0) + _heartbeats("b", "2026-03-02T19:00:00", 20, 0, device="dv2"),
-    )
-    late = [
-        event("a-late", "heartbeat", "2026-03-02T19:50:00Z", "1260", received="2026-03-03T08:00:00Z"),
-        event("b-late", "heartbeat", "2026-03-02T19:51:00Z", "1260", device="dv2", received="2026-03-03T08:00:00Z"),
-    ]
-    write_night(workdir.exports_dir, night2, late)
-    run_night(night1)
-    run_night(night2)
-    con = published_connection(workdir)
-    sessions = con.execute(
-        "select device_id, started_at, event_count from fct_viewing_sessions order by device_id, started_at"
-    ).fetchall()
-    con.close()
-    assert sessions == [
-        ("dv1", dt.datetime(2026, 3, 2, 19), 22),
-        ("dv2", dt.datetime(2026, 3, 2, 19), 21),
-        ("dv2", dt.datetime(2026, 3, 2, 19, 51), 1),
-    ]
-    assert_equals_rebuild(tmp_path)
-
-
 def test_a_redelivered_night_that_no_longer_lists_a_household_falls_back_to_its_earlier_snapshot(workdir, tmp_path):
     """A run reads the published households and its own night's snapshot, not every night's
     (int_households_latest). hh1 moves to Tokyo in night 2; night 2 delivered again without hh1
