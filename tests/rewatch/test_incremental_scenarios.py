@@ -73,43 +73,39 @@ def test_a_redelivered_event_with_other_content_first_delivery_wins_in_any_order
     assert_equals_rebuild(tmp_path)
 
 
-def test_a_redelivered_night_that_no_longer_lists_a_household_falls_back_to_its_earlier_snapshot(workdir, tmp_path):
-    """A run reads the published households and its own night's snapshot, not every night's
-    (int_households_latest). hh1 moves to Tokyo in night 2; night 2 delivered again without hh1
-    (a corrected export) leaves night 1's New York as hh1's latest, read back from the raw zone."""
+def test_a_reused_event_id_and_a_household_a_redelivered_night_no_longer_lists_in_any_order(workdir, tmp_path):
+    """Night 2 repeats night 1's event ids a day later: an event is its event_id and event_ts
+    (docs/metrics.md), so both count, in any order. Night 2 also moves hh1 to Tokyo; delivered
+    again without hh1 (a corrected export), it leaves night 1's New York as hh1's latest
+    snapshot, read back from the raw zone (a run reads the published households and its own
+    night's, not every night's: int_households_latest). One scenario for both: each run costs."""
     night1, night2 = START, START + dt.timedelta(days=1)
-    events = _heartbeats("a", "2026-03-02T19:00:00", 5, 0)
-    write_night(workdir.exports_dir, night1, events)
-    write_night(workdir.exports_dir, night2, [], households=[["hh1", "JP", "Asia/Tokyo"], HOUSEHOLDS[1]])
-    run_night(night1)
+    write_night(workdir.exports_dir, night1, _heartbeats("e", "2026-03-02T19:00:00", 10, 0))
+    night2_events = _heartbeats("e", "2026-03-03T19:00:00", 10, 0)
+    write_night(workdir.exports_dir, night2, night2_events, households=[["hh1", "JP", "Asia/Tokyo"], HOUSEHOLDS[1]])
     run_night(night2)
+    run_night(night1)
 
-    def households():
+    def published():
         con = published_connection(workdir)
         try:
-            return con.execute(
-                "select household_id, timezone_name, last_seen_export_date from dim_households order by 1"
-            ).fetchall()
+            return (
+                con.execute(
+                    "select household_id, timezone_name, last_seen_export_date from dim_households order by 1"
+                ).fetchall(),
+                con.execute("select local_date, event_count from fct_viewing_sessions order by started_at").fetchall(),
+            )
         finally:
             con.close()
 
-    assert households()[0] == ("hh1", "Asia/Tokyo", night2)
-    write_night(workdir.exports_dir, night2, [], households=[HOUSEHOLDS[1]], profiles=PROFILES[2:])
+    # 19:00 UTC is 04:00 the next day in Tokyo, 14:00 the same day in New York.
+    households, sessions = published()
+    assert households[0] == ("hh1", "Asia/Tokyo", night2)
+    assert sessions == [(dt.date(2026, 3, 3), 11), (dt.date(2026, 3, 4), 11)]
+    write_night(workdir.exports_dir, night2, night2_events, households=[HOUSEHOLDS[1]])
     run_night(night2)
-    assert households() == [("hh1", "America/New_York", night1), ("hh2", "Asia/Tokyo", night2)]
-    assert_equals_rebuild(tmp_path)
-
-
-def test_an_event_id_reused_at_another_time_is_another_event_in_any_order(workdir, tmp_path):
-    night1, night2 = START, START + dt.timedelta(days=1)
-    # The same event ids a day later: an event is its event_id and event_ts (docs/metrics.md).
-    write_night(workdir.exports_dir, night1, _heartbeats("e", "2026-03-02T19:00:00", 10, 0))
-    write_night(workdir.exports_dir, night2, _heartbeats("e", "2026-03-03T19:00:00", 10, 0))
-    run_night(night2)
-    run_night(night1)
-    con = published_connection(workdir)
-    sessions = con.execute("select local_date, event_count from fct_viewing_sessions order by started_at").fetchall()
-    con.close()
+    households, sessions = published()
+    assert households == [("hh1", "America/New_York", night1), ("hh2", "Asia/Tokyo", night2)]
     assert sessions == [(dt.date(2026, 3, 2), 11), (dt.date(2026, 3, 3), 11)]
     assert_equals_rebuild(tmp_path)
 
