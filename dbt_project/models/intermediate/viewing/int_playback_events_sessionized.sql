@@ -12,7 +12,8 @@ changes as (
 -- later. The bound is a constant (run_bound), so DuckDB pushes it into the lake's scan, which
 -- skips the files and row groups of earlier times (their event_at statistics): a night reads
 -- the published deliveries of the times it recomputes, not the whole history. Not
--- materialized: DuckDB would otherwise copy the deliveries once for the two reads below.
+-- materialized, as a request: DuckDB's optimizer still shares the scan of the two reads below
+-- (a common subplan, in its profile), so it is the bound that keeps that copy small.
 deliveries as not materialized (
 
     select *
