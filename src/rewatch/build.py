@@ -108,10 +108,11 @@ def dbt_env(settings: Settings, database: Path, previous: PreviousState) -> dict
     env = dict(os.environ)
     env.update(
         {
-            "REWATCH_DBT_DATABASE": str(database),
+            # A file name, dbt running in its folder: the profile's values key dbt's saved parse.
+            "REWATCH_DBT_DATABASE": database.name,
             "REWATCH_PUBLISHED_CATALOG": previous.lake.catalog,
             "REWATCH_PUBLISHED_SNAPSHOT": str(previous.snapshot),
-            "REWATCH_PUBLISHED_DATA_PATH": f"{previous.lake.data_path}/",
+            "REWATCH_PUBLISHED_DATA_PATH": str(previous.lake.data_path),
             "REWATCH_DUCKDB_EXTENSIONS": str(lake.extension_directory(settings)),
             "REWATCH_RAW_DIR": str(settings.raw_dir),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
@@ -216,7 +217,7 @@ def run_dbt(
         argv += ["--vars", json.dumps(vars_)]
     if parse_cache is not None and parse_cache.exists():
         argv += ["--partial-parse-file-path", str(parse_cache)]
-    finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env)
+    finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
     if parse_cache is not None and finished.returncode == 0 and saved.exists():
         tmp = parse_cache.with_name(parse_cache.name + ".tmp")

@@ -96,16 +96,19 @@ def _server(kind: str) -> _Server:
         return server
 
 
-def run(kind: str, target: str, args: list[str], env: dict[str, str] | None = None) -> Finished:
+def run(
+    kind: str, target: str, args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Finished:
     """Run `target` ("module:function", called with `args`; its return value or SystemExit code
-    is the exit code) in a fresh child of the warm `kind` server, and wait for it."""
+    is the exit code) in a fresh child of the warm `kind` server, in `cwd` (default: this
+    process's), and wait for it."""
     with tempfile.TemporaryDirectory(prefix="rewatch-child-") as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
         request = {
             "target": target,
             "args": args,
             "env": dict(os.environ if env is None else env),
-            "cwd": os.getcwd(),
+            "cwd": str(cwd or os.getcwd()),
             "stdout": str(out),
             "stderr": str(err),
         }
