@@ -12,10 +12,12 @@ refused or failed night writes nothing to the lake (its scratch database is dele
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +43,11 @@ RESTATED_FIGURES = (
     ("hours_viewed", "double"),
     ("views", "double"),
 )
-# dbt's saved parse, in the build folder (`parse_cache_path`).
+# dbt's saved parse, in the build folder (`parse_cache_path`), and the latest one any warehouse
+# of this Python environment saved (the project files are the environment's): a new
+# warehouse's first build starts from it instead of parsing the whole project.
 PARSE_CACHE = "dbt-partial-parse.msgpack"
+SHARED_PARSE_CACHE = Path(sys.prefix) / "share" / "rewatch" / PARSE_CACHE
 # The run's record in the lake, one row per night.
 RUNS_TABLE = "main.rewatch_runs"
 
@@ -194,8 +199,9 @@ def run_dbt(
     `published`); None: an empty one (the first night, a full rebuild). The child is this
     environment's dbt through `rewatch.dbt_runner` (the build's fault points), forked from a
     server that has imported dbt once (`rewatch.children`). With `parse_cache`, dbt starts from
-    the parse saved there (it checks the project's files, variables and environment, and parses
-    again what changed: the nights change a few files) and a successful run saves its own.
+    the parse saved there, or else from the environment's latest (`SHARED_PARSE_CACHE`); it
+    checks the project's files, variables and environment and parses again what changed (the
+    nights change a few files). A successful run saves its parse in both places.
     """
     run_dir = dbt_run_dir(database)
     if previous is None:
@@ -215,15 +221,24 @@ def run_dbt(
     ]
     if vars_:
         argv += ["--vars", json.dumps(vars_)]
-    if parse_cache is not None and parse_cache.exists():
-        argv += ["--partial-parse-file-path", str(parse_cache)]
+    start_from = next((p for p in (parse_cache, SHARED_PARSE_CACHE) if p is not None and p.exists()), None)
+    if parse_cache is not None and start_from is not None:
+        argv += ["--partial-parse-file-path", str(start_from)]
     finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
     if parse_cache is not None and finished.returncode == 0 and saved.exists():
-        tmp = parse_cache.with_name(parse_cache.name + ".tmp")
-        shutil.copyfile(saved, tmp)
-        os.replace(tmp, parse_cache)
+        _save_parse(saved, parse_cache)
+        with contextlib.suppress(OSError):  # a read-only environment (an image): each warehouse keeps its own
+            _save_parse(saved, SHARED_PARSE_CACHE)
     return finished
+
+
+def _save_parse(saved: Path, to: Path) -> None:
+    """Replace `to` at once: other processes may be reading it, or saving theirs."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    tmp = to.with_name(f"{to.name}.{os.getpid()}.tmp")
+    shutil.copyfile(saved, tmp)
+    os.replace(tmp, to)
 
 
 def loaded_nights(settings: Settings) -> list[dt.date]:
