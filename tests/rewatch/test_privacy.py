@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
 
 import duckdb
 import pytest
@@ -21,12 +22,20 @@ from tests.helpers import published_connection
 KEY = "test-key-0123456789abcdef-not-for-production"
 
 
+def expected_pseudonym(kind: str, value: str) -> str:
+    """The scheme docs/reliability.md states, computed here, not by the code under test:
+    `px_` + the first 32 hex digits of HMAC-SHA256(key, kind NUL value)."""
+    return "px_" + hmac.new(KEY.encode(), f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def test_pseudonyms_are_keyed_stable_and_not_a_plain_hash():
     one, other = Pseudonymizer(KEY.encode()), Pseudonymizer(b"another key of enough length")
     assert one("household", "hh000042") == one("household", "hh000042")
     assert one("household", "hh000042") != other("household", "hh000042")
     assert one("household", "hh000042") != one("profile", "hh000042")  # kinds are separated
     assert hashlib.sha256(b"hh000042").hexdigest()[:32] not in one("household", "hh000042")
+    assert one("household", "hh000042") == expected_pseudonym("household", "hh000042")
+    assert one("profile_name", "Kids") == expected_pseudonym("profile_name", "Kids")
     assert KEY not in repr(one) and one.key_id == Pseudonymizer(KEY.encode()).key_id
     with pytest.raises(PseudonymizeKeyError, match="at least 16"):
         Pseudonymizer(b"short")
@@ -93,8 +102,7 @@ def test_no_raw_identifier_is_loaded_or_published_and_ids_join_across_nights(gen
         raw_con.close()
     assert {v for v in raw_values if any(raw in v for raw in raw_ids)} == set()
     # The same key maps each household to the same pseudonym in every night and table.
-    pseudo = Pseudonymizer(KEY.encode())
-    expected = {pseudo("household", h) for h in raw_ids if h.startswith("hh")}
+    expected = {expected_pseudonym("household", h) for h in raw_ids if h.startswith("hh")}
     assert households == expected and session_households <= households
     # The key itself is written nowhere under the warehouse folder.
     assert not [p for p in settings.warehouse_dir.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
