@@ -7,9 +7,11 @@ import json
 
 import duckdb
 import pandas as pd
+import pytest
 
 from rewatch.contract import read_manifest, verify_files
 from rewatch.generate import generate
+from tests.conftest import START
 
 
 def _events(result) -> pd.DataFrame:
@@ -69,6 +71,10 @@ def test_realistic_population_and_delivery(generated_small):
     assert (per_household >= 2).any()  # rewatches to completion
 
 
-def test_ground_truth_is_outside_the_exports(generated_small):
-    assert generated_small.out_dir not in generated_small.truth_dir.parents
+def test_ground_truth_is_outside_the_exports(generated_small, tmp_path):
     assert not list(generated_small.out_dir.rglob("*.parquet"))
+    # A truth folder inside the exports would be read as an export: refused before writing.
+    for truth in (tmp_path / "exports", tmp_path / "exports" / "truth"):
+        with pytest.raises(ValueError, match="outside the exports folder"):
+            generate(tmp_path / "exports", START, 1, 2, seed=1, truth_dir=truth)
+    assert not (tmp_path / "exports").exists()
