@@ -9,7 +9,7 @@ import pytest
 
 from rewatch.generate import generate
 from rewatch.lake import head_snapshot
-from rewatch.orchestrate import run_nights
+from rewatch.orchestrate import load_dag, run_nights
 from rewatch.settings import get_settings
 from tests.helpers import published_connection, published_marker
 
@@ -57,6 +57,15 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
 
     nights = _table(published, "select night from main.rewatch_runs")
     assert nights == [(NIGHTS[0],), (NIGHTS[1],)]
+    # The DAG announces one Asset per table analysts got: every table the publish step wrote to
+    # the lake's main schema, but the run log and the restatement log.
+    lake_tables = _table(
+        published,
+        "select table_name from duckdb_tables() where database_name = 'lake' and schema_name = 'main' "
+        "and table_name not in ('rewatch_runs', 'rewatch_restatements')",
+    )
+    outlets = load_dag().get_task("publish").outlets
+    assert sorted(asset.name.removeprefix("rewatch.") for asset in outlets) == [t for (t,) in lake_tables]
     assert not list((root / "warehouse" / "build").rglob("*.duckdb*"))
     report = json.loads((root / "warehouse" / "reports" / NIGHTS[1].isoformat() / "run.json").read_text())
     assert report["outcome"] == "published" and report["sessions"] == generated.sessions
