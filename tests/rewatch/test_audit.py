@@ -357,6 +357,15 @@ def corrupted_copy(built_candidate: Path, tmp_path: Path, target: str, sql: str)
     return settings
 
 
+def test_a_nights_build_starts_from_the_saved_parse(built_candidate):
+    """dbt re-parses only the files the night changes (partial parsing), not the whole project:
+    nothing in its profile changes from night to night (docs/incremental.md)."""
+    settings = Settings(exports_dir=built_candidate / "exports", warehouse_dir=built_candidate / "warehouse")
+    log = (dbt_run_dir(candidate_path(settings, NIGHT2)) / "logs" / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log
+    assert "Unable to do partial parsing" not in log
+
+
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
 def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path, case):
     target, sql, expectation = CORRUPTIONS[case]
