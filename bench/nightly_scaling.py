@@ -95,7 +95,7 @@ def _exports(root: Path, households: int, nights: int) -> Path:
     return exports
 
 
-def _history(root: Path, exports: Path, nights: list[dt.date]) -> Path:
+def _history(root: Path, nights: list[dt.date]) -> Path:
     """A warehouse holding `nights`, each run through the four steps in order, as a service
     accumulates its history (the tests prove it equal to one `rewatch rebuild`; one rebuild of
     90 nights at 20,000 households would hold 10^8 events in one process). Built once (with
@@ -153,7 +153,7 @@ def main() -> None:
         (f"{args.history} nights of history", [START + dt.timedelta(days=i) for i in range(args.history)]),
     ):
         print(f"{label}:", flush=True)
-        built = _history(root, exports, history)
+        built = _history(root, history)
         timed = root / "timed"
         shutil.rmtree(timed, ignore_errors=True)
         shutil.copytree(built, timed)

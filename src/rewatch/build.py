@@ -221,9 +221,10 @@ def run_dbt(
     ]
     if vars_:
         argv += ["--vars", json.dumps(vars_)]
-    start_from = next((p for p in (parse_cache, SHARED_PARSE_CACHE) if p is not None and p.exists()), None)
-    if parse_cache is not None and start_from is not None:
-        argv += ["--partial-parse-file-path", str(start_from)]
+    if parse_cache is not None:
+        start_from = next((p for p in (parse_cache, SHARED_PARSE_CACHE) if p.exists()), None)
+        if start_from is not None:
+            argv += ["--partial-parse-file-path", str(start_from)]
     finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
     if parse_cache is not None and finished.returncode == 0 and saved.exists():
