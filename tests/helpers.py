@@ -128,3 +128,22 @@ def publish_night(settings, night):
     built = pipeline.build(night, settings)
     audited = pipeline.audit(night, settings)
     return pipeline.publish(night, loaded, built, audited, settings)
+
+
+def night_commits(settings, base: int | None = None) -> list:
+    """The lake's rewatch commits after snapshot `base` (None: all) that change data (nights,
+    rebuilds: `rewatch.lake.Publish`), leaving out maintenance (a night's rewrite of the files
+    it left half deleted, the weekly `maintain`). Fails when anything but rewatch committed."""
+    from rewatch.lake import open_published, publishes
+
+    con = open_published(settings)
+    try:
+        found = [p for p in publishes(con) if base is None or p.snapshot > base]
+        # Every snapshot but the lake's creation (snapshot 0, the only one without an author).
+        committed = con.execute(
+            "select count(*) from lake.snapshots() where snapshot_id > ?", [0 if base is None else base]
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert committed == len(found), f"commits after snapshot {base} that are not rewatch's"
+    return [p for p in found if p.kind != "maintain"]

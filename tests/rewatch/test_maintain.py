@@ -101,11 +101,12 @@ def test_small_files_are_merged_and_unneeded_files_and_orphans_removed(maintaine
 
 
 def test_a_night_built_before_maintenance_publishes_after_it(maintained):
-    settings, before, *_ = maintained
+    settings, before, *_, done = maintained
     con = rewatch.connect(settings)
-    kinds = [p.kind for p in lake.publishes(con)]
+    after = [p.kind for p in lake.publishes(con) if p.snapshot > done["compaction_snapshot"]]
     con.close()
-    assert kinds[-2:] == ["maintain", "night"]
+    # The night's commit, then at most the rewrite of the files its deletes left half empty.
+    assert after in (["night"], ["night", "maintain"])
     # Night 3 published again equals night 3 published the first time.
     assert all(counts == (0, 0) for counts in diff_warehouses(before, settings.warehouse_dir).values())
 
