@@ -32,7 +32,9 @@ published_profiles as (
 
 ),
 
-published_sessions as (
+-- Not materialized: each read below is a semi join that DuckDB skips when its keys are empty
+-- (most nights change no title, zone or kids flag), so a night reads no published session here.
+published_sessions as not materialized (
 
     select * from {{ source('published', 'fct_viewing_sessions') }}
 
@@ -58,6 +60,29 @@ changed_profiles as (
 
 ),
 
+changed_sessions as (
+
+    select published_sessions.*
+    from published_sessions
+    semi join changed_titles
+        on published_sessions.title_id = changed_titles.title_id
+
+    union all
+
+    select published_sessions.*
+    from published_sessions
+    semi join changed_households
+        on published_sessions.household_id = changed_households.household_id
+
+    union all
+
+    select published_sessions.*
+    from published_sessions
+    semi join changed_profiles
+        on published_sessions.profile_id = changed_profiles.profile_id
+
+),
+
 stream_changes as (
 
     select distinct
@@ -67,11 +92,7 @@ stream_changes as (
         title_id,
         cast('-infinity' as timestamp) as changed_from
 
-    from published_sessions
-    where
-        title_id in (select changed_titles.title_id from changed_titles)
-        or household_id in (select changed_households.household_id from changed_households)
-        or profile_id in (select changed_profiles.profile_id from changed_profiles)
+    from changed_sessions
 
 )
 

@@ -1,10 +1,20 @@
 {{ config(meta={'rewatch_publish': 'apply'}) }}
 
+-- The earliest date whose sessions this run recounts: a constant (run_bound), so the read of the
+-- sessions skips the files of earlier dates (their local_date statistics).
+{%- set recounted_from = run_bound(ref('int_run_title_dates'), 'min(local_date) filter (where has_session_change)') %}
+
 with
 
 title_dates as (
 
     select * from {{ ref('int_run_title_dates') }}
+
+),
+
+published_title_daily as (
+
+    select * from {{ source('published', 'fct_title_daily') }}
 
 ),
 
@@ -35,7 +45,10 @@ day_sessions as (
             sessions.title_id = title_dates.title_id
             and sessions.local_date = title_dates.local_date
     -- Title metrics leave out trailers, hooks and recaps.
-    where sessions.supplemental_type is null
+    where
+        sessions.supplemental_type is null
+        and title_dates.has_session_change
+        and sessions.local_date >= cast({{ recounted_from }} as date)
 
 ),
 
@@ -60,7 +73,7 @@ day_completions as (
 
 ),
 
-day_viewing as (
+day_viewing_recounted as (
 
     select
         title_id,
@@ -76,6 +89,41 @@ day_viewing as (
     from day_sessions
 
     group by title_id, local_date
+
+),
+
+-- The dates only recomputed completions reach keep their published session figures: none of
+-- their sessions changes. A date with no session has none to keep (it had a row for its
+-- completions alone).
+day_viewing_kept as (
+
+    select
+        published_title_daily.title_id,
+        published_title_daily.local_date,
+        published_title_daily.starters,
+        published_title_daily.sessions,
+        published_title_daily.views,
+        published_title_daily.hours_viewed,
+        published_title_daily.kids_sessions,
+        published_title_daily.kids_hours_viewed,
+        {{ daypart_session_columns('published_title_daily', null_as_zero=false) }}
+
+    from published_title_daily
+    inner join title_dates
+        on
+            published_title_daily.title_id = title_dates.title_id
+            and published_title_daily.local_date = title_dates.local_date
+    where
+        not title_dates.has_session_change
+        and published_title_daily.sessions > 0
+
+),
+
+day_viewing as (
+
+    select * from day_viewing_recounted
+    union all by name
+    select * from day_viewing_kept
 
 ),
 
