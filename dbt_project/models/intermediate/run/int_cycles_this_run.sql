@@ -32,9 +32,9 @@ published_sessions as (
 
 ),
 
--- The changed pairs' sessions as fct_viewing_sessions holds them after this run: the published
--- ones this run does not replace (those of changed streams from their recompute points), and
--- this run's.
+-- The changed pairs' sessions from their cycles' recompute points as fct_viewing_sessions holds
+-- them after this run: the published ones this run does not replace (those of changed streams
+-- from their recompute points), and this run's.
 published_sessions_kept as (
 
     select published_sessions.*
@@ -43,6 +43,7 @@ published_sessions_kept as (
         on
             published_sessions.profile_id = changed_pairs.profile_id
             and published_sessions.title_id = changed_pairs.title_id
+            and published_sessions.started_at >= changed_pairs.cycles_from
     anti join changes
         on
             published_sessions.profile_id = changes.profile_id
