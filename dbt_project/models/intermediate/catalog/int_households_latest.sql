@@ -5,10 +5,16 @@
 -- its own snapshot, not every night's.
 with
 
--- Not materialized: it is every night's snapshots; each read below takes only what it needs.
-households as not materialized (
+-- Every night's snapshots, read only for a key this run's delivery no longer lists.
+households as (
 
     select * from {{ ref('stg_exports__households') }}
+
+),
+
+run_households as (
+
+    select * from {{ ref('stg_exports__households_this_run') }}
 
 ),
 
@@ -26,7 +32,7 @@ nights as (
 
 latest_snapshots as (
 
-    {{ latest_snapshot_after_run('households', 'published_latest', 'nights', 'household_id') }}
+    {{ latest_snapshot_after_run('households', 'run_households', 'published_latest', 'nights', 'household_id') }}
 
 )
 

@@ -5,10 +5,16 @@
 -- its own snapshot, not every night's.
 with
 
--- Not materialized: it is every night's snapshots; each read below takes only what it needs.
-profiles as not materialized (
+-- Every night's snapshots, read only for a key this run's delivery no longer lists.
+profiles as (
 
     select * from {{ ref('stg_exports__profiles') }}
+
+),
+
+run_profiles as (
+
+    select * from {{ ref('stg_exports__profiles_this_run') }}
 
 ),
 
@@ -26,7 +32,7 @@ nights as (
 
 latest_snapshots as (
 
-    {{ latest_snapshot_after_run('profiles', 'published_latest', 'nights', 'profile_id') }}
+    {{ latest_snapshot_after_run('profiles', 'run_profiles', 'published_latest', 'nights', 'profile_id') }}
 
 )
 

@@ -1,0 +1,1 @@
+{{ stg_households(source('exports', 'households_this_run')) }}

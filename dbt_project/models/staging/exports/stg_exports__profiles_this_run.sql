@@ -1,0 +1,1 @@
+{{ stg_profiles(source('exports', 'profiles_this_run')) }}
