@@ -13,7 +13,9 @@ grew most with the history.
 Each timed night runs in a fresh Python process, as a night's tasks do in Airflow, so neither
 measurement gets the other's warm imports. With `--out DIR` the work is kept and reused: the exports (when generated with the same
 households and nights), and each history warehouse once built; every timing runs on a fresh
-copy of the history warehouse, so a second run times the same state again.
+copy of the history warehouse, so a second run times the same state again. With `--repeat N`
+each history is timed N times (each on a fresh copy) and the run of median total is reported:
+two runs of the same code on this 2-core machine differ by up to 3 s.
 """
 
 from __future__ import annotations
@@ -135,6 +137,12 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="work folder, kept and reused (default: a temporary one)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time each history this many times, each on a fresh copy, and report the run of median total",
+    )
     parser.add_argument("--timed-night", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.timed_night:  # the child process of one measurement: the result on stdout's last line
@@ -154,19 +162,25 @@ def main() -> None:
     ):
         print(f"{label}:", flush=True)
         built = _history(root, history)
-        timed = root / "timed"
-        shutil.rmtree(timed, ignore_errors=True)
-        shutil.copytree(built, timed)
-        env = {**os.environ, "REWATCH_WAREHOUSE_DIR": str(timed)}
-        child = subprocess.run(
-            [sys.executable, __file__, "--timed-night", final.isoformat()],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        rows[label] = json.loads(child.stdout.strip().splitlines()[-1])
-        shutil.rmtree(timed)
+        runs = []
+        for attempt in range(1, args.repeat + 1):
+            timed = root / "timed"
+            shutil.rmtree(timed, ignore_errors=True)
+            shutil.copytree(built, timed)
+            env = {**os.environ, "REWATCH_WAREHOUSE_DIR": str(timed)}
+            child = subprocess.run(
+                [sys.executable, __file__, "--timed-night", final.isoformat()],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+            shutil.rmtree(timed)
+            print(f"  run {attempt}/{args.repeat}: {runs[-1]['total_s']:.1f} s", flush=True)
+        # The run of median total (the lower middle one of an even number), whole: its steps add up.
+        rows[label] = sorted(runs, key=lambda run: run["total_s"])[(len(runs) - 1) // 2]
+        rows[label]["all_totals_s"] = [round(run["total_s"], 1) for run in runs]
 
     print(f"\nnight {final}, {args.households:,} households")
     print(
@@ -179,6 +193,9 @@ def main() -> None:
             f"{row['publish_s']:>10.1f}{row['total_s']:>9.1f}{row['events'] / row['total_s']:>10,.0f}"
             f"{row['published_mb']:>10,.0f}{row['files_added']:>12}{row['added_mb']:>10.1f}{row['scratch_mb']:>11.1f}"
         )
+    if args.repeat > 1:
+        for label, row in rows.items():
+            print(f"{label}: the run of median total of {args.repeat}; all totals (s): {row['all_totals_s']}")
     one, many = rows.values()
     print(
         f"\nratio, {args.history} nights vs 1 night of history: {many['total_s'] / one['total_s']:.2f} "
