@@ -407,7 +407,6 @@ class Published:
 
     lake: lake.Lake
     restatements: list[dict]
-    files_rewritten: int = 0  # data files rewritten without their deleted rows after the commit
 
 
 def publish(
@@ -475,31 +474,29 @@ def publish(
         )
         faults.point("publish:before_commit")
         con.execute("commit")
-        rewritten = 0
         if night is not None:
-            rewritten = _rewrite_deleted(con, [(t.schema, t.name) for t in tables if t.mode == "apply"])
+            _rewrite_deleted(con, [(t.schema, t.name) for t in tables if t.mode == "apply"])
     finally:
         con.close()
     faults.point("publish:after_commit")
     discard_candidate(settings, night)
-    return Published(published, restated, rewritten)
+    return Published(published, restated)
 
 
-def _rewrite_deleted(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> int:
+def _rewrite_deleted(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
     """The night is published: rewrite the files its deletes left at least half empty
     (maintain.rewrite_deleted). A failure here loses nothing (the files stay as they were, and
     the weekly maintenance rewrites them), so it is reported, not raised."""
     from rewatch.maintain import rewrite_deleted
 
     try:
-        return rewrite_deleted(con, tables)
+        rewrite_deleted(con, tables)
     except duckdb.Error as error:
         logging.getLogger(__name__).warning(
             "the night is published, but rewriting its tables' half-deleted files failed (%s); "
             "`rewatch maintain` rewrites them",
             error,
         )
-        return 0
 
 
 def discard_candidate(settings: Settings, night: dt.date | None) -> None:

@@ -90,25 +90,38 @@ def _files(settings: Settings) -> tuple[int, int]:
     return len(files), sum(path.stat().st_size for path in files)
 
 
-def compact(con) -> tuple[int | None, int, int]:
-    """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
+def _rewrite_sql(table: tuple[str, str] | None = None) -> str:
+    """`ducklake_rewrite_data_files` at REWRITE_DELETED_SHARE, for one (schema, table) or all."""
+    where = f"'{table[1]}', schema => '{table[0]}', " if table else ""
+    return f"call ducklake_rewrite_data_files('lake', {where}delete_threshold => {REWRITE_DELETED_SHARE})"
+
+
+def _maintenance_commit(con, statements: list[str], message: str) -> tuple[int, int]:
+    """Run DuckLake compaction `statements` in one commit tagged `maintain`: (files read, files
+    written); (0, 0) when they had nothing to do, and then nothing is committed."""
     con.execute("begin")
     try:
-        merged = con.execute("call ducklake_merge_adjacent_files('lake')").fetchall()
-        rewritten = con.execute(
-            f"call ducklake_rewrite_data_files('lake', delete_threshold => {REWRITE_DELETED_SHARE})"
-        ).fetchall()
-        read = sum(row[2] for row in merged + rewritten)
-        written = sum(row[3] for row in merged + rewritten)
+        rows = [row for statement in statements for row in con.execute(statement).fetchall()]
+        read, written = sum(row[2] for row in rows), sum(row[3] for row in rows)
         if not read:
             con.execute("rollback")
-            return None, 0, 0
-        lake.tag_commit(con, "lake", "maintain", [], "maintain: merge and rewrite data files")
+            return 0, 0
+        lake.tag_commit(con, "lake", "maintain", [], message)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return lake.head(con), read, written
+    return read, written
+
+
+def compact(con) -> tuple[int | None, int, int]:
+    """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
+    read, written = _maintenance_commit(
+        con,
+        ["call ducklake_merge_adjacent_files('lake')", _rewrite_sql()],
+        "maintain: merge and rewrite data files",
+    )
+    return (lake.head(con) if read else None), read, written
 
 
 def rewrite_deleted(con, tables: list[tuple[str, str]]) -> int:
@@ -116,23 +129,11 @@ def rewrite_deleted(con, tables: list[tuple[str, str]]) -> int:
     files of `tables` ((schema, table) pairs) at least `REWRITE_DELETED_SHARE` of whose rows are
     deleted, in one commit tagged `maintain`; how many files were read (0: nothing to do, no
     commit). Only after the night's commit: DuckLake rewrites committed deletes only."""
-    con.execute("begin")
-    try:
-        rewritten = []
-        for schema, name in tables:
-            rewritten += con.execute(
-                f"call ducklake_rewrite_data_files('lake', '{name}', schema => '{schema}', "
-                f"delete_threshold => {REWRITE_DELETED_SHARE})"
-            ).fetchall()
-        read = sum(row[2] for row in rewritten)
-        if not read:
-            con.execute("rollback")
-            return 0
-        lake.tag_commit(con, "lake", "maintain", [], "maintain: rewrite the files a night's deletes left half empty")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    read, _ = _maintenance_commit(
+        con,
+        [_rewrite_sql(table) for table in tables],
+        "maintain: rewrite the files a night's deletes left half empty",
+    )
     return read
 
 
