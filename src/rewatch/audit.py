@@ -26,7 +26,7 @@ from pathlib import Path
 from rewatch import children, contract, faults
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
-from rewatch.rawzone import partition_path, partitions_glob, sql_str
+from rewatch.rawzone import partition_path, partitions_glob, set_run_variables, sql_str
 from rewatch.settings import PROJECT_ROOT, Settings
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
@@ -444,6 +444,15 @@ def audit_in_process(
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
+    # The scratch database's views of the raw zone read the run's DuckDB variables (as dbt's
+    # connections do): every connection GX opens to it gets them.
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def set_variables(dbapi_connection, _record) -> None:
+        set_run_variables(dbapi_connection, settings.raw_dir, [night] if night else [])
+
+    event.listen(Engine, "connect", set_variables)
     datasource = context.data_sources.add_sql(
         name="candidate",
         connection_string=f"duckdb:///{candidate}",
@@ -517,6 +526,7 @@ def audit_in_process(
         context.build_data_docs(site_names=["night"])
     finally:
         datasource.get_execution_engine().close()
+        event.remove(Engine, "connect", set_variables)
     index = docs_dir / "index.html"
     result.data_docs = str(index) if index.exists() else None
     result.seconds = time.monotonic() - started

@@ -78,6 +78,18 @@ def partition_path(raw_dir: Path, table: str, night: dt.date) -> Path:
     return raw_dir / table / _night_folder(night) / PARTITION_FILE
 
 
+def set_run_variables(con, raw_dir: Path, nights: list[dt.date]) -> None:
+    """Give a DuckDB connection the run's inputs the dbt project reads with `getvariable(...)`
+    (src/rewatch/dbt_plugin.py lists them): the raw zone's folder, the nights, and each raw
+    table's partition files for them. Variables are per connection: every connection that
+    reads the scratch database's views of the raw zone needs them (dbt's, the audit's)."""
+    con.execute("set variable rewatch_raw_dir = ?", [str(raw_dir)])
+    con.execute("set variable rewatch_nights = ?::date[]", [[n.isoformat() for n in nights]])
+    for table in RAW_TABLES:
+        files = [str(partition_path(raw_dir, table, night)) for night in nights]
+        con.execute(f"set variable rewatch_this_run_{table} = ?::varchar[]", [files])
+
+
 def accepted_path(raw_dir: Path, table: str, night: dt.date) -> Path:
     """The night's accepted delivery of a raw table (see ACCEPTED_DIR)."""
     return raw_dir / ACCEPTED_DIR / table / _night_folder(night) / PARTITION_FILE
