@@ -120,6 +120,29 @@ def published_connection(settings):
     return open_published(settings)
 
 
+# The columns a published session and a ground-truth session (rewatch.generate) share.
+SESSION_COLUMNS = (
+    "household_id, profile_id, device_id, title_id, started_at, ended_at, "
+    "max_position_seconds, played_seconds, event_count, is_view"
+)
+
+
+def sessions_against_truth(con, truth_dir: Path) -> tuple[list, list]:
+    """(published, truth): the published sessions of the households in `truth_dir`'s ground
+    truth, and that truth, both sorted; equal when every night of that truth is published."""
+    truth = f"read_parquet('{truth_dir}/sessions/*.parquet')"
+    # The truth's times are instants; the warehouse's are UTC wall clock.
+    truth_columns = SESSION_COLUMNS.replace("started_at", "timezone('UTC', started_at)::timestamp").replace(
+        "ended_at", "timezone('UTC', ended_at)::timestamp"
+    )
+    published = con.execute(
+        f"select {SESSION_COLUMNS} from main.fct_viewing_sessions "
+        f"where household_id in (select household_id from {truth})"
+    ).fetchall()
+    expected = con.execute(f"select {truth_columns} from {truth}").fetchall()
+    return sorted(published, key=repr), sorted(expected, key=repr)
+
+
 def publish_night(settings, night):
     """A night through load, build, the real audit and publish, as the DAG runs it; the report."""
     from rewatch import pipeline

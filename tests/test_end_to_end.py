@@ -11,12 +11,11 @@ from rewatch.generate import generate
 from rewatch.lake import head_snapshot
 from rewatch.orchestrate import load_dag, run_nights
 from rewatch.settings import get_settings
-from tests.helpers import published_connection, published_marker
+from tests.helpers import published_connection, published_marker, sessions_against_truth
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
 NIGHTS = [START, START + dt.timedelta(days=1)]
-TRUTH_COLUMNS = "household_id, profile_id, device_id, title_id, started_at, ended_at, max_position_seconds, played_seconds, event_count, is_view"
 
 
 def _table(settings, sql):
@@ -45,13 +44,12 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert outcomes[0].summary["load"]["events_loaded"] > 0
 
     # The warehouse's sessions are exactly the simulated ones.
-    warehouse_sessions = _table(published, f"select {TRUTH_COLUMNS} from main.fct_viewing_sessions")
-    truth_columns = TRUTH_COLUMNS.replace("started_at", "timezone('UTC', started_at)::timestamp").replace(
-        "ended_at", "timezone('UTC', ended_at)::timestamp"
-    )
-    truth_sessions = _table(
-        published, f"select {truth_columns} from read_parquet('{generated.truth_dir}/sessions/*.parquet')"
-    )
+    con = published_connection(published)
+    try:
+        warehouse_sessions, truth_sessions = sessions_against_truth(con, generated.truth_dir)
+        assert con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0] == generated.sessions
+    finally:
+        con.close()
     assert len(warehouse_sessions) == generated.sessions > 100
     assert warehouse_sessions == truth_sessions
 

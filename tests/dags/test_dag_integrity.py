@@ -34,26 +34,13 @@ def test_dags_import_without_errors(dagbag):
 
 
 def test_tasks_and_dependencies(dag):
+    # The whole graph, edge by edge (Airflow itself refuses a cycle when it loads the DAG).
     assert {t.task_id for t in dag.tasks} == {"wait_for_export", *WRITERS}
     assert dag.get_task("wait_for_export").downstream_task_ids == {"load_raw"}
     assert dag.get_task("load_raw").downstream_task_ids == {"dbt_build", "publish"}
     assert dag.get_task("dbt_build").downstream_task_ids == {"audit", "publish"}
     assert dag.get_task("audit").downstream_task_ids == {"publish"}
     assert dag.get_task("publish").downstream_task_ids == set()
-
-
-def test_no_cycles(dag):
-    # A topological order exists exactly when the graph has no cycle.
-    seen, order = set(), []
-    remaining = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
-    while remaining:
-        ready = sorted(k for k, ups in remaining.items() if ups <= seen)
-        assert ready, f"cycle among {sorted(remaining)}"
-        for task_id in ready:
-            seen.add(task_id)
-            order.append(task_id)
-            del remaining[task_id]
-    assert order[0] == "wait_for_export" and order[-1] == "publish"
 
 
 def test_schedule_and_run_limits(dag):

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from rewatch import pipeline
-from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit_in_process, load_suites
+from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit, audit_in_process, load_suites
 from rewatch.build import candidate_path, check_previous_state, dbt_run_dir, run_dbt
 from rewatch.settings import Settings, get_settings
 from tests.helpers import copy_published, event, published_connection, published_marker, write_night
@@ -376,6 +376,17 @@ def test_every_guarded_invariant_is_named_when_broken(built_candidate, tmp_path,
     assert result.decision == "refused"
     assert expectation in message, message
     assert "e.g." in message or "observed" in message or "row(s) unexpected" in message
+
+
+def test_a_corruption_is_named_by_the_audit_as_the_pipeline_runs_it(built_candidate, tmp_path):
+    """The cases above call the audit in this process; the pipeline runs it in a child forked
+    from the audit server (`rewatch.children`), which reports through a result file."""
+    target, sql, expectation = CORRUPTIONS["session_position"]
+    settings = corrupted_copy(built_candidate, tmp_path, target, sql)
+    result = audit(settings, NIGHT2, settings.warehouse_dir / CANDIDATE, tmp_path / "docs")
+    assert result.decision == "refused"
+    assert expectation in result.error_message(), result.error_message()
+    assert (tmp_path / "docs" / "index.html").exists()
 
 
 @pytest.mark.parametrize("case", sorted(DBT_OWNED))
