@@ -19,11 +19,10 @@ their parent dies (`PR_SET_PDEATHSIG`), so a stopped or killed run (`rewatch.sto
 point's group kill takes them all. A server is per kind and per calling thread (the kernel
 ties PDEATHSIG to the thread that started the process) and restarted when found dead.
 
-Imports are not all a child would redo: dbt also compiles its macros' Jinja templates and
-generates its serialisation code on first use, about 2 s of CPU in every child of a small
-night's build. So after its first successful child, the dbt server parses the project once
-itself, as that child did, and compiles every macro (`WARM_UP`, 2-3 s, while the caller goes
-on): later children are forked with those caches filled.
+A server only ever imports. Tried and removed (docs/benchmarks.md): a dbt server that parsed
+the project once itself, so that children would fork with dbt's template caches filled, made
+some later children hang for ever in a full parse (a lock or pool of the server's own dbt run,
+which the fork does not copy).
 """
 
 from __future__ import annotations
@@ -48,11 +47,6 @@ PRELOAD = {
     "dbt": ("dbt.cli.main", "dbt.adapters.duckdb", "rewatch.dbt_runner"),
     "audit": ("great_expectations", "duckdb_engine", "rewatch.audit"),
 }
-# What a server runs in itself, once, after answering its first request (which succeeded),
-# with that request's arguments, environment and folder: it fills the caches its imported
-# modules build on first use, so that every later child starts with them. Its output goes
-# nowhere and its failure is ignored: a cold child is only slower.
-WARM_UP = {"dbt": "rewatch.dbt_runner:warm_up"}
 
 
 @dataclass(frozen=True)
@@ -67,9 +61,8 @@ class Finished:
 
 class _Server:
     def __init__(self, kind: str) -> None:
-        warm_up = [f"--warm-up={WARM_UP[kind]}"] if kind in WARM_UP else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rewatch.children", *warm_up, *PRELOAD[kind]],
+            [sys.executable, "-m", "rewatch.children", *PRELOAD[kind]],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -157,40 +150,8 @@ def _child(request: dict, server: int) -> int:
     return int(code or 0)
 
 
-def _warm_up(target: str, request: dict) -> None:
-    """In the server: `target` called with `request`'s arguments, in its environment and folder,
-    writing nowhere (the server's stdout is its answers); then the server's own state back."""
-    env, cwd = dict(os.environ), os.getcwd()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
-        module, function = target.split(":")
-        getattr(importlib.import_module(module), function)(*request["args"])
-    except Exception:  # best effort: a failed warm-up leaves the children cold, not wrong
-        pass
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, null):
-            os.close(fd)
-        os.environ.clear()
-        os.environ.update(env)
-        os.chdir(cwd)
-
-
 def _serve(modules: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the run and the child; the server goes with the run
-    warm_up = next((m.removeprefix("--warm-up=") for m in modules if m.startswith("--warm-up=")), None)
-    modules = [m for m in modules if not m.startswith("--warm-up=")]
     for module in modules:
         importlib.import_module(module)
     requests, answers = sys.stdin, sys.stdout
@@ -216,9 +177,6 @@ def _serve(modules: list[str]) -> None:
         returncode = os.waitstatus_to_exitcode(status)
         answers.write(json.dumps({"returncode": returncode}) + "\n")
         answers.flush()
-        if warm_up and returncode == 0:
-            _warm_up(warm_up, request)
-            warm_up = None
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ group is killed as soon as dbt has finished `<model>` (see `rewatch.faults`).
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import sys
 
 from rewatch import faults
@@ -32,47 +30,6 @@ def _close_database() -> None:
         environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
     if environment is not None:
         environment.close()
-
-
-# The options of a child's dbt command that a parse of the same project needs.
-_PARSE_OPTIONS = ("--project-dir", "--profiles-dir", "--partial-parse-file-path", "--vars")
-
-
-def warm_up(argv: list[str]) -> None:
-    """In the dbt server (`rewatch.children.WARM_UP`), after its first child ran `argv`: parse
-    the project as that child did (starting from the saved parse it named, which is only read;
-    what the parse writes goes to a folder removed after), then compile every macro's template
-    into dbt's process-wide cache. Children forked later find the templates compiled and
-    dbt's serialisation code generated."""
-    import tempfile
-
-    from dbt.cli.main import dbtRunner
-    from dbt_common.clients.jinja import template_cache
-
-    options = []
-    for flag, value in itertools.pairwise(argv):
-        if flag in _PARSE_OPTIONS:
-            options += [flag, value]
-    with tempfile.TemporaryDirectory(prefix="rewatch-dbt-warm-up-") as scratch:
-        result = dbtRunner().invoke(
-            [
-                "parse",
-                *options,
-                "--target-path",
-                scratch,
-                "--log-path",
-                scratch,
-                "--quiet",
-                "--log-level-file",
-                "none",
-                "--no-write-json",
-            ]
-        )
-    if not result.success or result.result is None:
-        return
-    for macro in result.result.macros.values():
-        with contextlib.suppress(Exception):  # a macro that does not compile alone is compiled when used
-            template_cache.get_node_template(macro)
 
 
 def main(argv: list[str]) -> int:
