@@ -11,6 +11,7 @@ from rewatch.generate import generate
 from rewatch.lake import head_snapshot
 from rewatch.orchestrate import load_dag, run_nights
 from rewatch.settings import get_settings
+from tests import truth_marts
 from tests.helpers import published_connection, published_marker, sessions_against_truth
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,15 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
         con.close()
     assert len(warehouse_sessions) == generated.sessions > 100
     assert warehouse_sessions == truth_sessions
+
+    # Title by day equals the same figures computed from the truth in Python (tests/truth_marts.py).
+    expected = truth_marts.title_daily(root / "exports", generated.truth_dir)
+    con = published_connection(published)
+    try:
+        columns = next(iter(expected.values())).keys()
+        assert truth_marts.published_title_daily(con, columns) == expected
+    finally:
+        con.close()
 
     nights = _table(published, "select night from main.rewatch_runs")
     assert nights == [(NIGHTS[0],), (NIGHTS[1],)]
