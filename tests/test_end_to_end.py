@@ -45,18 +45,25 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert outcomes[0].summary["load"]["events_loaded"] > 0
 
     # The warehouse's sessions are exactly the simulated ones.
-    # And title by day equals the same figures computed from the truth in Python (tests/truth_marts.py).
+    # And title by day and title performance equal the same figures computed from the truth in
+    # Python (tests/truth_marts.py).
     expected_daily = truth_marts.title_daily(root / "exports", generated.truth_dir)
+    expected_performance = truth_marts.title_performance(root / "exports", generated.truth_dir)
     con = published_connection(published)
     try:
         warehouse_sessions, truth_sessions = sessions_against_truth(con, generated.truth_dir)
         all_sessions = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
         title_daily = truth_marts.published_title_daily(con, next(iter(expected_daily.values())).keys())
+        performance = truth_marts.published_title_performance(
+            con, next(iter(expected_performance.values())).keys()
+        )
     finally:
         con.close()
     assert all_sessions == len(warehouse_sessions) == generated.sessions > 100
     assert warehouse_sessions == truth_sessions
     assert title_daily == expected_daily
+    assert performance == expected_performance
+    assert {window for _, window in performance} == {"d7", "d28", "d91", "lifetime"}
 
     nights = _table(published, "select night from main.rewatch_runs")
     assert nights == [(NIGHTS[0],), (NIGHTS[1],)]

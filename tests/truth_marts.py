@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+# docs/metrics.md section 11 (`rewatch__performance_window_days`), written out again.
+WINDOW_DAYS = (7, 28, 91)
 DAYPARTS = ("before_school", "school_hours", "after_school", "evening", "overnight", "weekend_daytime")
 
 
@@ -104,13 +106,97 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
     }
 
 
-def published_title_daily(con, columns) -> dict[tuple[str, dt.date], dict]:
-    """The published fct_title_daily's `columns` in the same shape (hours rounded to 9 decimals)."""
-    result = con.execute("select * from main.fct_title_daily")
+def _local_dates(exports: Path, truth_dir: Path):
+    """Each truth session and completed cycle with its household's local date (docs/metrics.md 6, 9)."""
+    zones = {h["household_id"]: ZoneInfo(h["timezone"]) for h in _snapshot(exports, "households")}
+    sessions = [
+        {**s, "local_date": s["started_at"].astimezone(zones[s["household_id"]]).date()}
+        for s in _rows(truth_dir, "sessions")
+    ]
+    completions = [
+        {**c, "local_date": c["completed_at"].astimezone(zones[c["household_id"]]).date()}
+        for c in _rows(truth_dir, "cycles")
+        if c["is_completed"]
+    ]
+    return sessions, completions
+
+
+def title_performance(exports: Path, truth_dir: Path) -> dict[tuple[str, str], dict]:
+    """rpt_title_performance from the truth: (title_id, window_name) -> its figures (section 11).
+
+    The catalog is the latest night's titles.csv: the content end is the credits offset, else the
+    runtime (section 7); a window runs from the release date, inclusive, for its number of local
+    days; a title without a release date has only `lifetime`.
+    """
+    catalog = {t["title_id"]: t for t in _snapshot(exports, "titles")}
+    sessions, completions = _local_dates(exports, truth_dir)
+
+    def windows(title_id: str, local_date: dt.date):
+        yield "lifetime"
+        title = catalog.get(title_id)
+        if title and title["release_date"]:
+            release = dt.date.fromisoformat(title["release_date"])
+            for days in WINDOW_DAYS:
+                if release <= local_date < release + dt.timedelta(days=days):
+                    yield f"d{days}"
+
+    viewers: dict[tuple[str, str], set] = defaultdict(set)
+    played: dict[tuple[str, str], int] = defaultdict(int)
+    completed: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(int))
+    for s in sessions:
+        for window in windows(s["title_id"], s["local_date"]):
+            played[(s["title_id"], window)] += s["played_seconds"]
+            if s["is_view"]:
+                viewers[(s["title_id"], window)].add(s["household_id"])
+    for c in completions:
+        for window in windows(c["title_id"], c["local_date"]):
+            completed[(c["title_id"], window)][c["household_id"]] += 1
+
+    out = {}
+    # A window has a row when a session or a completion falls in it.
+    for key in played.keys() | completed.keys():
+        seconds = played.get(key, 0)
+        title = catalog.get(key[0])
+        starters = viewers[key]
+        hours = seconds / 3600
+        row = {"starters": len(starters), "hours_viewed": round(hours, 9)}
+        content_end = title and int(title["credits_start_seconds"] or title["runtime_seconds"] or 0)
+        if content_end:
+            # Completers are starters of the window with a completion in it.
+            counts = [n for household, n in completed[key].items() if household in starters]
+            completers = sum(1 for n in counts if n >= 1)
+            repeaters = sum(1 for n in counts if n >= 2)
+            row |= {
+                "completers": completers,
+                "repeat_households": repeaters,
+                "completion_rate": round(completers / len(starters), 9) if starters else None,
+                "repeat_rate": round(repeaters / completers, 9) if completers else None,
+            }
+        else:
+            row |= {"completers": None, "repeat_households": None, "completion_rate": None, "repeat_rate": None}
+        runtime = title and int(title["runtime_seconds"] or 0)
+        row["views"] = round(hours / (runtime / 3600), 9) if runtime else None
+        row["runtime_source"] = "catalog" if title else None
+        out[key] = row
+    return out
+
+
+def published_title_performance(con, columns) -> dict[tuple[str, str], dict]:
+    """The published rpt_title_performance's `columns` in the same shape (floats rounded to 9 decimals)."""
+    return _published(con, "rpt_title_performance", ("title_id", "window_name"), columns)
+
+
+def _published(con, table, key_columns, columns) -> dict[tuple, dict]:
+    result = con.execute(f"select * from main.{table}")
     names = [d[0] for d in result.description]
     out = {}
     for values in result.fetchall():
         row = dict(zip(names, values, strict=True))
-        key = (row.pop("title_id"), row.pop("local_date"))
+        key = tuple(row.pop(k) for k in key_columns)
         out[key] = {k: round(row[k], 9) if isinstance(row[k], float) else row[k] for k in columns}
     return out
+
+
+def published_title_daily(con, columns) -> dict[tuple[str, dt.date], dict]:
+    """The published fct_title_daily's `columns` in the same shape (hours rounded to 9 decimals)."""
+    return _published(con, "fct_title_daily", ("title_id", "local_date"), columns)
