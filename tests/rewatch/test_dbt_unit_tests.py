@@ -32,6 +32,7 @@ RULES = {
     "titles_content_end_is_credits_or_runtime",
     "rewatches_count_completions_beyond_the_first_over_all_profiles",
     "session_local_time_and_daypart_follow_the_household_zone_or_none",
+    "title_performance_counts_completers_among_the_windows_starters",
 }
 
 
