@@ -54,9 +54,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
         warehouse_sessions, truth_sessions = sessions_against_truth(con, generated.truth_dir)
         all_sessions = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
         title_daily = truth_marts.published_title_daily(con, next(iter(expected_daily.values())).keys())
-        performance = truth_marts.published_title_performance(
-            con, next(iter(expected_performance.values())).keys()
-        )
+        performance = truth_marts.published_title_performance(con, next(iter(expected_performance.values())).keys())
     finally:
         con.close()
     assert all_sessions == len(warehouse_sessions) == generated.sessions > 100

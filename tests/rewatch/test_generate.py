@@ -78,3 +78,32 @@ def test_ground_truth_is_outside_the_exports(generated_small, tmp_path):
         with pytest.raises(ValueError, match="outside the exports folder"):
             generate(tmp_path / "exports", START, 1, 2, seed=1, truth_dir=truth)
     assert not (tmp_path / "exports").exists()
+
+
+def test_gaps_either_side_of_the_session_gap(generated_small):
+    # Real data's hardest case: pauses, and gaps before a follow-on session on the same device,
+    # of 29 min, exactly 30, 30 min 1 s and 31 min (docs/metrics.md 3). Both sides occur, and the
+    # truth holds a session starting after each gap over 30 minutes, and none after one within
+    # it (unless a stop came before).
+    events = _events(generated_small)
+    events = events[~events["event_id"].str.startswith("bad")].drop_duplicates("event_id")
+    events["ts"] = pd.to_datetime(events["event_ts"], utc=True)
+    events = events.sort_values(["profile_id", "device_id", "title_id", "ts", "event_id"])
+    stream = events.groupby(["profile_id", "device_id", "title_id"])
+    events["gap"] = stream["ts"].diff().dt.total_seconds()
+    events["previous_type"] = stream["event_type"].shift()
+    near = events[events["gap"].between(29 * 60, 31 * 60)]
+
+    pauses = near[near["previous_type"] == "pause"]
+    follow_ons = near[near["previous_type"] == "heartbeat"]
+    assert set(near["gap"]) == {1740, 1800, 1801, 1860}
+    for gaps in (pauses["gap"], follow_ons["gap"]):
+        assert (gaps <= 1800).any() and (gaps > 1800).any()
+    assert (near["previous_type"] == "stop").any()
+
+    sessions = pd.concat(pd.read_parquet(p) for p in (generated_small.truth_dir / "sessions").glob("*.parquet"))
+    key = ["profile_id", "device_id", "title_id", "started_at"]
+    starts = set(zip(*(sessions[column] for column in key), strict=True))
+    starts_at = [(e.profile_id, e.device_id, e.title_id, e.ts) in starts for e in near.itertuples()]
+    splits = (near["gap"] > 1800) | (near["previous_type"] == "stop")
+    assert starts_at == splits.tolist()
