@@ -295,7 +295,10 @@ def build_night(
         tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
         _remove_database(candidate)
         detail = "\n".join(failures) if failures else tail
-        raise BuildError(f"dbt build failed for night {night}; the published warehouse is unchanged.\n{detail}")
+        raise BuildError(
+            f"dbt build failed for night {night}; the published warehouse is unchanged. Fix what it names "
+            f"(the night's export, or the models) and re-run the night.\n{detail}"
+        )
     data = json.loads((dbt_run_dir(candidate) / "target" / "run_results.json").read_text())
     return BuildResult(
         night=night,

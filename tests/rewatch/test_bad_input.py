@@ -1,6 +1,9 @@
 """The bad-input catalogue (docs/reliability.md): each kind fed as a real export night, with
-its documented outcome. A night that is refused leaves the published lake unchanged (same
-snapshot, same data files) and nothing of it in the raw zone; a quarantined row names its file, line and reason."""
+its documented outcome. A refused night runs whole through the real DAG, fails at the step
+that refuses it and leaves the published lake unchanged (same snapshot, same data files), and a
+night the load refuses leaves nothing in the raw zone; a "published" kind runs whole too and is
+checked in the published tables; a "loaded" kind is checked in the raw zone; a quarantined row
+names its file, line and reason."""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ import pytest
 
 from rewatch import pipeline
 from rewatch.contract import MANIFEST_NAME, ExportError, write_manifest
+from rewatch.orchestrate import run_nights
 from rewatch.rawzone import partition_path, remove_night
 from rewatch.settings import get_settings
-from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, published_marker, write_night
+from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, published_connection, published_marker, write_night
 
 GOOD_NIGHT = dt.date(2026, 3, 2)
 NIGHT = dt.date(2026, 3, 3)
@@ -28,6 +32,22 @@ EVENTS = [
     event("n3", "stop", "2026-03-03T19:01:30Z", "90", received="2026-03-03T19:01:35Z"),
 ]
 ROWS = {"playback_events.csv": 3, "titles.csv": len(TITLES), "households.csv": 2, "profiles.csv": 3}
+# The DAG task that refuses each kind of refused night.
+REFUSED_AT = {"refused": "load_raw", "build_refused": "dbt_build", "audit_refused": "audit"}
+# A "loaded" case is checked in the raw zone: the night's events as loaded (id, UTC time).
+RAW_EVENTS = "select event_id, event_ts from read_parquet(?) order by event_id, event_ts"
+THREE_EVENTS = [
+    ("n1", dt.datetime(2026, 3, 3, 19, 0)),
+    ("n2", dt.datetime(2026, 3, 3, 19, 1)),
+    ("n3", dt.datetime(2026, 3, 3, 19, 1, 30)),
+]
+# A "published" case's night runs whole through the real DAG; these queries of the published
+# lake must then give these rows. The night's sessions: (title, started_at, ended_at, played s).
+NIGHT_SESSIONS = (
+    "select title_id, started_at, ended_at, played_seconds from main.fct_viewing_sessions "
+    "where started_at >= timestamp '2026-03-03' order by started_at"
+)
+ONE_SESSION = [("tt1", dt.datetime(2026, 3, 3, 19, 0), dt.datetime(2026, 3, 3, 19, 1, 30), 90)]
 
 
 def _events(folder):
@@ -58,7 +78,7 @@ def empty_file(folder):
 
 def header_only(folder):
     _set_events(folder, _csv([]), 0)
-    return "loaded", 0
+    return "loaded", []
 
 
 def cut_mid_line(folder):
@@ -87,12 +107,12 @@ def non_utf8_byte_in_the_header(folder):
 
 def utf8_bom(folder):
     _set_events(folder, "\ufeff" + _csv(EVENTS), 3)
-    return "loaded", 3
+    return "loaded", THREE_EVENTS
 
 
 def crlf_line_ends(folder):
     _set_events(folder, _csv(EVENTS).replace("\n", "\r\n"), 3)
-    return "loaded", 3
+    return "loaded", THREE_EVENTS
 
 
 def wrong_delimiter(folder):
@@ -128,7 +148,7 @@ def timestamp_with_offset(folder):
     rows = [list(r) for r in EVENTS]
     rows[0][7] = "2026-03-03T20:00:00+01:00"
     _set_events(folder, _csv(rows), 3)
-    return "loaded", 3
+    return "loaded", THREE_EVENTS  # 20:00+01:00 is 19:00 UTC
 
 
 def timestamp_offset_beyond_real_zones(folder):
@@ -178,7 +198,10 @@ def duplicate_keys_in_snapshots(folder):
 def duplicate_event_id_with_other_content(folder):
     rows = [*EVENTS, event("n2", "heartbeat", "2026-03-03T19:05:00Z", "300", received="2026-03-03T19:05:05Z")]
     _set_events(folder, _csv(rows), 4)
-    return "loaded", 4  # both delivered rows are kept raw; at another event_ts, n2 is another event (docs/metrics.md)
+    # Both delivered rows are kept raw; at another event_ts, n2 is another event (docs/metrics.md):
+    # after the stop, it starts a session of its own.
+    second = ("tt1", dt.datetime(2026, 3, 3, 19, 5), dt.datetime(2026, 3, 3, 19, 5), 0)
+    return "published", {NIGHT_SESSIONS: [*ONE_SESSION, second]}
 
 
 def title_missing_from_the_catalog(folder):
@@ -186,14 +209,18 @@ def title_missing_from_the_catalog(folder):
     for r in rows:
         r[5] = "tt-unknown"
     _set_events(folder, _csv(rows), 3)
-    return "loaded", 3  # sessions are built; with no content end it forms no cycles (docs/metrics.md)
+    # Refused by the audit, naming the title: every session's title must be in dim_titles, and a
+    # playback title comes only from the catalog. Delivering the catalog row and re-running the
+    # night publishes it (docs/reliability.md).
+    return "audit_refused", ["every session's title is in dim_titles", "tt-unknown", "re-run the night"]
 
 
 def profile_of_an_unknown_household(folder):
     with (folder / "profiles.csv").open("a", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerow(["pr9", "hh-nowhere", "Ghost", "false"])
     _manifest(folder, **{"profiles.csv": 4})
-    return "loaded", 3  # kept in dim_profiles; the events name their own household
+    # The build's relationships test refuses it, by name (docs/reliability.md).
+    return "build_refused", ["dim_profiles_household_is_in_dim_households", "re-run the night"]
 
 
 def truncated_gzip(folder):
@@ -217,7 +244,9 @@ def corrupt_parquet(folder):
 
 def missing_manifest(folder):
     (folder / MANIFEST_NAME).unlink()
-    return "refused", [MANIFEST_NAME, "missing"]
+    # Not run through the DAG: its sensor waits for the manifest (hours), then alerts
+    # (test_alerts.py); here, only that loading refuses.
+    return "load_refused", [MANIFEST_NAME, "missing"]
 
 
 def invalid_manifest(folder):
@@ -390,18 +419,45 @@ def test_bad_input_gets_its_documented_outcome(published, case):
     assert before[0] is not None  # the good night is published: a refused one must not move it
     kind, expected = case(folder)
 
-    if kind == "refused":
+    if kind == "load_refused":
         with pytest.raises(ExportError) as refused:
             pipeline.load(NIGHT, settings)
         for text in expected:
             assert text in str(refused.value)
         assert not partition_path(settings.raw_dir, "ledger", NIGHT).exists()
+        return
+    if kind in REFUSED_AT:
+        # The whole night, through the real DAG: it fails at that step, and nothing after it runs.
+        (outcome,) = run_nights([NIGHT])
+        step = REFUSED_AT[kind]
+        assert (outcome.state, outcome.failed_task) == ("failed", step)
+        for text in expected:
+            assert text in outcome.error
+        if kind == "refused":
+            assert not partition_path(settings.raw_dir, "ledger", NIGHT).exists()
         assert published_marker(settings) == before
         return
-    summary = pipeline.load(NIGHT, settings)
-    if kind == "loaded":
-        assert summary["events_loaded"] == expected and summary["rows_quarantined"] == 0
+    if kind == "published":
+        (outcome,) = run_nights([NIGHT])
+        assert outcome.state == "success", outcome.error
+        assert outcome.summary["load"]["rows_quarantined"] == 0
+        con = published_connection(settings)
+        try:
+            for sql, rows in expected.items():
+                assert con.execute(sql).fetchall() == rows, sql
+        finally:
+            con.close()
+    elif kind == "loaded":
+        summary = pipeline.load(NIGHT, settings)
+        assert summary["events_loaded"] == len(expected) and summary["rows_quarantined"] == 0
+        raw = str(partition_path(settings.raw_dir, "playback_events", NIGHT))
+        con = duckdb.connect()
+        try:
+            assert con.execute(RAW_EVENTS, [raw]).fetchall() == expected
+        finally:
+            con.close()
     else:
+        pipeline.load(NIGHT, settings)
         expected = expected if isinstance(expected, list) else [expected]
         con = duckdb.connect()
         try:

