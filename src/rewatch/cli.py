@@ -16,7 +16,28 @@ from rewatch.contract import NightOutOfRangeError, check_night, parse_date
 from rewatch.errors import PermanentError
 from rewatch.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+EPILOG = """\b
+Examples:
+  rewatch generate --out data/exports --start 2026-03-02 --nights 7
+  rewatch run --date 2026-03-02      one night; --wait waits for its export
+  rewatch backfill --from 2026-03-01 --to 2026-03-31
+  rewatch summary                    what analysts see (read-only)
+\b
+Environment (default):
+  REWATCH_EXPORTS_DIR        exports arrive here (./data/exports)
+  REWATCH_WAREHOUSE_DIR      raw zone, lake, reports (./data/warehouse)
+  REWATCH_LAKE_CATALOG       the lake's catalog (SQLite in the warehouse)
+  REWATCH_EXPORT_WAIT_HOURS  how long --wait waits for an export (6)
+  AIRFLOW_HOME               the embedded Airflow's home (./.airflow)
+More in README.md and docs/operations.md."""
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=__doc__,
+    epilog=EPILOG,
+    pretty_exceptions_show_locals=False,
+)
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
     console.width = 150  # logs and CI: wide enough for the summary table
@@ -24,6 +45,27 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_NIGHTS = 3660
 WAIT_HELP = "If another writer holds the warehouse, wait for it instead of refusing."
+RUN_WAIT_HELP = (
+    "Wait instead of refusing: for another writer of the warehouse to finish, and for a night's "
+    "export to arrive (up to REWATCH_EXPORT_WAIT_HOURS, 6 by default)."
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"rewatch {version('rewatch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -154,9 +196,39 @@ def _writer(what: str, wait: bool):
     return writer_lock(get_settings().warehouse_dir, what, wait=None if wait else 0)
 
 
+def _missing_exports(nights: list[dt.date]) -> str | None:
+    """What to tell the user when nights have no export yet (no `_manifest.json`), else None."""
+    from rewatch.contract import MANIFEST_NAME, night_dir
+    from rewatch.pipeline import export_ready
+
+    settings = get_settings()
+    missing = [night for night in nights if not export_ready(night, settings)]
+    if not missing:
+        return None
+    count = f"{len(missing)} of {len(nights)} nights" if len(nights) > 1 else str(missing[0])
+    if not settings.exports_dir.is_dir():
+        looked = (
+            f"the exports folder {settings.exports_dir} does not exist (REWATCH_EXPORTS_DIR says where exports arrive)"
+        )
+    elif len(missing) == 1:
+        looked = f"{night_dir(settings.exports_dir, missing[0]) / MANIFEST_NAME} does not exist"
+    else:
+        shown = ", ".join(str(n) for n in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        looked = f"{shown} have no {MANIFEST_NAME} under {settings.exports_dir}"
+    return (
+        f"no export for {count}: {looked}. The exporter writes a night's files, then its manifest, "
+        "in <exports>/<night>/. Deliver them and re-run, or add --wait to wait for them "
+        "(up to REWATCH_EXPORT_WAIT_HOURS hours)."
+    )
+
+
 def _run(nights: list[dt.date], verbose: bool, wait: bool = False, what: str = "rewatch run") -> int:
     from rewatch.lock import WarehouseBusyError
 
+    if not wait and (missing := _missing_exports(nights)):
+        # Fail in seconds: without --wait, a missing export is not worth hours of waiting.
+        err.print(missing)
+        return 1
     try:
         with _writer(f"{what} {nights[0]}..{nights[-1]}", wait):
             return _run_locked(nights, verbose)
@@ -225,7 +297,7 @@ def run(
     start: Annotated[str | None, typer.Option("--from", help="First night of a range.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last night of a range (inclusive).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+    wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Run the nightly DAG through Airflow for one night or a range, one night after another."""
     raise typer.Exit(_run(_nights(date, start, end), verbose, wait))
@@ -236,7 +308,7 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last night (inclusive).")],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+    wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Re-run a range of nights through Airflow, one after another (each replaces its night)."""
     raise typer.Exit(_run(_nights(None, start, end), verbose, wait, "rewatch backfill"))

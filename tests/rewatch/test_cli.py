@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -44,6 +47,17 @@ def test_commands_are_documented():
     result = runner.invoke(app, ["--help"])
     for command in ("generate", "run", "backfill", "rebuild", "status", "summary"):
         assert command in result.output
+    # The variables README's settings table lists (but the optional ones) and an example.
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for variable in ("REWATCH_EXPORTS_DIR", "REWATCH_WAREHOUSE_DIR", "REWATCH_EXPORT_WAIT_HOURS", "AIRFLOW_HOME"):
+        assert f"| `{variable}` |" in readme and variable in result.output, variable
+    assert "rewatch run --date 2026-03-02" in result.output
+
+
+def test_version_is_the_installed_packages():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"rewatch {version('rewatch')}"
 
 
 def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
@@ -73,3 +87,26 @@ def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
     assert "0 errors, 1 warnings" in lines[row_published]
     assert "2026-03-01" not in result.output
     assert (workdir.reports_dir / "2026-03-04" / "index.html").read_text().count("refused") >= 1
+
+
+def test_a_missing_export_fails_in_seconds_with_what_to_do(workdir, generated_small, monkeypatch):
+    # Without --wait, no Airflow run starts: one message names what is missing and what to do.
+    result = runner.invoke(app, ["run", "--date", "2026-03-05"])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert f"no export for 2026-03-05: {workdir.exports_dir / '2026-03-05' / '_manifest.json'} does not exist" in text
+    assert "--wait" in text and "REWATCH_EXPORT_WAIT_HOURS" in text
+    assert not workdir.warehouse_dir.exists()
+
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(workdir.exports_dir / "nowhere"))
+    result = runner.invoke(app, ["run", "--date", "2026-03-05"])
+    assert result.exit_code == 1
+    assert "the exports folder" in result.output and "does not exist" in result.output
+
+    # A range names how many nights are missing, and which; nothing runs either.
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+    result = runner.invoke(app, ["backfill", "--from", "2026-03-03", "--to", "2026-03-06"])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "no export for 2 of 4 nights: 2026-03-05, 2026-03-06 have no _manifest.json" in text
+    assert not workdir.warehouse_dir.exists()
