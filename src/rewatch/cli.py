@@ -432,9 +432,11 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     """The last nights' outcomes, from their run reports."""
     from rewatch.report import read_reports
 
-    reports = read_reports(get_settings(), last)
+    settings = get_settings()
+    reports = read_reports(settings, last)
+    console.print(f"warehouse: {settings.warehouse_dir}")
     if not reports:
-        console.print("no runs yet")
+        console.print("no runs yet in this warehouse (REWATCH_WAREHOUSE_DIR names another)")
         return
     table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "audit", "detail")
     for report in reports:
@@ -445,14 +447,18 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
         table.add_row(
             report["night"],
             report.get("outcome", "?"),
-            f"{load.get('events_loaded', '')}",
-            f"{load.get('rows_quarantined', '')}",
-            f"{report.get('sessions', '')}",
+            _count(load.get("events_loaded")),
+            _count(load.get("rows_quarantined")),
+            _count(report.get("sessions")),
             f"{len(audit.get('errors', []))} errors, {len(audit.get('warnings', []))} warnings" if audit else "",
             (detail[0] if detail else "")[:100],
         )
     console.print(table)
-    console.print(f"reports: {get_settings().reports_dir}/<night>/index.html")
+    console.print(f"reports: {settings.reports_dir}/<night>/index.html")
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else ""
 
 
 @app.command()
@@ -550,6 +556,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
         )
         raise typer.Exit(1)
     totals, rows = warehouse_summary(settings, top)
+    console.print(f"warehouse: {settings.warehouse_dir}")
     console.print(
         f"nights published: {totals['nights']}   households: {totals['households']:,}   "
         f"sessions: {totals['sessions']:,}   views: {totals['views']:,}   completions: {totals['completions']:,}   "

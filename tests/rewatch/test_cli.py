@@ -40,7 +40,8 @@ def test_summary_without_a_published_warehouse_says_what_to_do(workdir):
 def test_status_lists_no_runs_yet(workdir):
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0
-    assert "no runs yet" in result.output
+    text = " ".join(result.output.split())
+    assert f"warehouse: {workdir.warehouse_dir} no runs yet in this warehouse (REWATCH_WAREHOUSE_DIR" in text
 
 
 def test_commands_are_documented():
@@ -68,7 +69,7 @@ def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
     published, refused, older = dt.date(2026, 3, 3), dt.date(2026, 3, 4), dt.date(2026, 3, 1)
     for night in (older, published, refused):
         start_report(workdir, night)
-        update_report(workdir, night, load={"events_loaded": 120, "rows_quarantined": 2}, outcome="published")
+        update_report(workdir, night, load={"events_loaded": 1200, "rows_quarantined": 2}, outcome="published")
     update_report(workdir, published, audit={"errors": [], "warnings": ["[warning] raw_night_totals: share"]})
     update_report(
         workdir,
@@ -85,6 +86,7 @@ def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
     assert row_refused < row_published
     assert "refused" in lines[row_refused] and "1 errors" in lines[row_refused]
     assert "0 errors, 1 warnings" in lines[row_published]
+    assert "1,200" in lines[row_published]
     assert "2026-03-01" not in result.output
     assert (workdir.reports_dir / "2026-03-04" / "index.html").read_text().count("refused") >= 1
 
