@@ -5,10 +5,14 @@ SHELL := /bin/bash
 
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
+# The demo needs the runtime only: no test or lint tools.
+DEMO_RUN := $(UV) run --frozen --no-dev
 DEMO_DIR ?= data/demo
 DEMO_START ?= 2026-03-02
 DEMO_NIGHTS ?= 7
 DEMO_HOUSEHOLDS ?= 2000
+DEMO_END = $(shell date -u -d "$(DEMO_START) + $(DEMO_NIGHTS) days - 1 day" +%F)
+DEMO_ENV = REWATCH_EXPORTS_DIR=$(DEMO_DIR)/exports REWATCH_WAREHOUSE_DIR=$(DEMO_DIR)/warehouse
 
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -22,21 +26,32 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + sqlfluff"
 
+BOOTSTRAP_UV = command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+# Everything, dev tools included (tests, lint).
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --compile-bytecode
+	@$(BOOTSTRAP_UV)
+	@echo "installing the locked environment (uv.lock), dev tools included"
+	@$(UV) sync --frozen --compile-bytecode --quiet
+	@touch $@ .venv/.synced-runtime
+
+# The runtime only; an environment that already has the dev tools keeps them (--inexact).
+.venv/.synced-runtime: pyproject.toml uv.lock
+	@$(BOOTSTRAP_UV)
+	@echo "installing the locked runtime (uv.lock)"
+	@$(UV) sync --frozen --no-dev --inexact --compile-bytecode --quiet
 	@touch $@
 
 env: .venv/.synced
 
-demo: env
-	rm -rf $(DEMO_DIR)
-	$(RUN) rewatch generate --out $(DEMO_DIR)/exports --truth $(DEMO_DIR)/ground_truth \
+demo: .venv/.synced-runtime
+	@rm -rf $(DEMO_DIR)
+	@echo "generating $(DEMO_NIGHTS) nights of exports for $(DEMO_HOUSEHOLDS) households in $(DEMO_DIR)/exports"
+	@$(DEMO_RUN) rewatch generate --out $(DEMO_DIR)/exports --truth $(DEMO_DIR)/ground_truth \
 		--start $(DEMO_START) --nights $(DEMO_NIGHTS) --households $(DEMO_HOUSEHOLDS) --seed 42
-	REWATCH_EXPORTS_DIR=$(DEMO_DIR)/exports REWATCH_WAREHOUSE_DIR=$(DEMO_DIR)/warehouse \
-		$(RUN) rewatch run --from $(DEMO_START) --to $$(date -u -d "$(DEMO_START) + $(DEMO_NIGHTS) days - 1 day" +%F)
-	REWATCH_EXPORTS_DIR=$(DEMO_DIR)/exports REWATCH_WAREHOUSE_DIR=$(DEMO_DIR)/warehouse \
-		$(RUN) rewatch summary
+	@echo "running nights $(DEMO_START) .. $(DEMO_END) through Airflow: rewatch run --from $(DEMO_START) --to $(DEMO_END)"
+	@$(DEMO_ENV) $(DEMO_RUN) rewatch run --from $(DEMO_START) --to $(DEMO_END)
+	@$(DEMO_ENV) $(DEMO_RUN) rewatch summary
 
 # The real-Airflow test runs PostgreSQL from Debian's packages: install it when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
