@@ -130,6 +130,8 @@ def test_a_night_breaking_an_error_expectation_is_refused_then_published_once_fi
     assert any(expectation in line for line in report["audit"]["errors"])
     assert (settings.reports_dir / NIGHT2.isoformat() / "data_docs" / "index.html").is_file()
     assert "refused" in (settings.reports_dir / NIGHT2.isoformat() / "index.html").read_text()
+    if case != "event_ts_window":
+        return  # the re-delivery below takes the same path whatever refused the night
 
     # The exporter re-delivers the night, fixed: the re-run publishes it.
     shutil.rmtree(settings.exports_dir / NIGHT2.isoformat())

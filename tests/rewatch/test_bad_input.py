@@ -198,8 +198,8 @@ def duplicate_keys_in_snapshots(folder):
 def duplicate_event_id_with_other_content(folder):
     rows = [*EVENTS, event("n2", "heartbeat", "2026-03-03T19:05:00Z", "300", received="2026-03-03T19:05:05Z")]
     _set_events(folder, _csv(rows), 4)
-    # Both delivered rows are kept raw; at another event_ts, n2 is another event (docs/metrics.md):
-    # after the stop, it starts a session of its own.
+    # Both delivered rows are kept raw; at another event_ts, n2 is another event (docs/metrics.md),
+    # so the night runs whole: after the stop, it starts a session of its own.
     second = ("tt1", dt.datetime(2026, 3, 3, 19, 5), dt.datetime(2026, 3, 3, 19, 5), 0)
     return "published", {NIGHT_SESSIONS: [*ONE_SESSION, second]}
 

@@ -26,11 +26,10 @@ from tests.conftest import START
 from tests.crash_harness import fault_points, leftovers, published_state, run_and_kill, run_night, trial
 
 NIGHT = START + dt.timedelta(days=1)
-# One point of each kind; the soak draws from all of them.
+# One point of each kind; the soak (bench/crash_soak.py) draws from all of them.
 POINTS = (
     "load:partition:playback_events",
     "load:before_ledger",
-    "build:after_model:int_run_changes",
     "build:after_model:fct_watch_cycles",
     "audit:after_suite:raw_playback_events",
     "publish:before_commit",
