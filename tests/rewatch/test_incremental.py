@@ -39,10 +39,12 @@ def assert_equals_rebuild(tmp_path):
     assert diffs == {table: (0, 0) for table in PUBLISHED_TABLES}
 
 
+# In order is the nightly path every other test takes, compared with the truth there
+# (test_end_to_end, test_real_airflow); here, the orders a backfill or a late delivery makes.
 @pytest.mark.parametrize(
     "order",
-    [(0, 1, 2), (2, 1, 0, 1), (1, 2, 0, 2, 0)],
-    ids=["in-order", "reverse-then-rerun", "shuffled-with-reruns"],
+    [(2, 1, 0, 1), (1, 2, 0, 2, 0)],
+    ids=["reverse-then-rerun", "shuffled-with-reruns"],
 )
 def test_any_load_order_and_reruns_equal_a_full_rebuild(generated_small, tmp_path, monkeypatch, order):
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
