@@ -52,9 +52,25 @@ def _rows(truth_dir: Path, table: str) -> list[dict]:
         con.close()
 
 
+def _local_dates(exports: Path, truth_dir: Path):
+    """Each truth session with its household's local start time and date, and each completed
+    cycle with its local date (docs/metrics.md 6, 9)."""
+    zones = {h["household_id"]: ZoneInfo(h["timezone"]) for h in _snapshot(exports, "households")}
+    sessions = []
+    for s in _rows(truth_dir, "sessions"):
+        local = s["started_at"].astimezone(zones[s["household_id"]])
+        sessions.append({**s, "local": local, "local_date": local.date()})
+    completions = [
+        {**c, "local_date": c["completed_at"].astimezone(zones[c["household_id"]]).date()}
+        for c in _rows(truth_dir, "cycles")
+        if c["is_completed"]
+    ]
+    return sessions, completions
+
+
 def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dict]:
     """fct_title_daily from the truth: (title_id, local_date) -> its figures."""
-    zones = {h["household_id"]: ZoneInfo(h["timezone"]) for h in _snapshot(exports, "households")}
+    sessions, completions = _local_dates(exports, truth_dir)
     kids = {p["profile_id"]: p["is_kids_profile"].lower() == "true" for p in _snapshot(exports, "profiles")}
     rows: dict[tuple[str, dt.date], dict] = defaultdict(
         lambda: {
@@ -69,22 +85,19 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
             **{f"{p}_sessions": 0 for p in DAYPARTS},
         }
     )
-    for s in _rows(truth_dir, "sessions"):
-        local = s["started_at"].astimezone(zones[s["household_id"]])
-        row = rows[(s["title_id"], local.date())]
+    for s in sessions:
+        row = rows[(s["title_id"], s["local_date"])]
         row["sessions"] += 1
         row["played"] += s["played_seconds"]
-        row[f"{daypart(local)}_sessions"] += 1
+        row[f"{daypart(s['local'])}_sessions"] += 1
         if s["is_view"]:
             row["views"] += 1
             row["viewers"].add(s["household_id"])
         if kids.get(s["profile_id"], False):
             row["kids_sessions"] += 1
             row["kids_played"] += s["played_seconds"]
-    for c in _rows(truth_dir, "cycles"):
-        if not c["is_completed"]:
-            continue
-        row = rows[(c["title_id"], c["completed_at"].astimezone(zones[c["household_id"]]).date())]
+    for c in completions:
+        row = rows[(c["title_id"], c["local_date"])]
         row["completions"] += 1
         row["kids_completions"] += kids.get(c["profile_id"], False)
     return {
@@ -104,21 +117,6 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
         }
         for key, r in rows.items()
     }
-
-
-def _local_dates(exports: Path, truth_dir: Path):
-    """Each truth session and completed cycle with its household's local date (docs/metrics.md 6, 9)."""
-    zones = {h["household_id"]: ZoneInfo(h["timezone"]) for h in _snapshot(exports, "households")}
-    sessions = [
-        {**s, "local_date": s["started_at"].astimezone(zones[s["household_id"]]).date()}
-        for s in _rows(truth_dir, "sessions")
-    ]
-    completions = [
-        {**c, "local_date": c["completed_at"].astimezone(zones[c["household_id"]]).date()}
-        for c in _rows(truth_dir, "cycles")
-        if c["is_completed"]
-    ]
-    return sessions, completions
 
 
 def title_performance(exports: Path, truth_dir: Path) -> dict[tuple[str, str], dict]:
