@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -88,6 +89,12 @@ assert len(PAYLOADS) >= 50
 def nothing_written_where_payloads_aim():
     yield
     assert not list(TRAP.iterdir()), "a payload wrote a file: it was executed"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trap_removed_after_the_module():
+    yield
+    shutil.rmtree(TRAP, ignore_errors=True)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
