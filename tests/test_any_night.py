@@ -72,6 +72,9 @@ def test_a_night_years_before_today_is_loaded_and_published_through_the_cli(past
     result = runner.invoke(app, ["run", "--from", "2019-12-31", "--to", "2020-01-01"])
     assert result.exit_code == 0, result.output
     assert "2/2 nights published" in result.output
+    for night in ("2019-12-31", "2020-01-01"):  # each step's line as it ends (#17)
+        for step in ("load", "build", "audit", "publish"):
+            assert f"  {step} of night {night}: done in " in result.output, (night, step, result.output)
     events = [
         json.loads((workdir.reports_dir / n / "run.json").read_text())["load"]["events_loaded"]
         for n in ("2019-12-31", "2020-01-01")

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewatch import children, contract, faults
+from rewatch import children, contract, faults, progress
 from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_path, partitions_glob, set_run_variables, sql_str
@@ -391,7 +391,15 @@ def audit(settings: Settings, night: dt.date | None, candidate: Path, docs_dir: 
         "docs_dir": str(docs_dir),
         "out": str(out),
     }
-    proc = children.run("audit", "rewatch.audit:_main", [json.dumps(args)])
+    progress_file = docs_dir.parent / ".audit-progress.txt"
+    progress_file.unlink(missing_ok=True)
+    env = {**os.environ}
+    if progress.watching():  # a terminal shows the suites as they finish
+        env[progress.PROGRESS_FILE_VAR] = str(progress_file)
+        progress.status("audit: starting")
+    with progress.watch_file(progress_file):
+        proc = children.run("audit", "rewatch.audit:_main", [json.dumps(args)], env=env)
+    progress_file.unlink(missing_ok=True)
     if proc.returncode != 0 or not out.exists():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise RuntimeError(f"the audit could not run (exit {proc.returncode}):\n{tail}")
@@ -523,6 +531,14 @@ def audit_in_process(
                 "success": failed["error"] == 0,
             }
             faults.point(f"audit:after_suite:{suite_dict['name']}")
+            if progress_file := os.environ.get(progress.PROGRESS_FILE_VAR):
+                with open(progress_file, "a", encoding="utf-8") as shown:
+                    shown.write(
+                        f"audit: {len(result.suites)} of {len(suites)} suites checked, last {suite_dict['name']}\n"
+                    )
+        if render_docs and os.environ.get(progress.PROGRESS_FILE_VAR):
+            with open(os.environ[progress.PROGRESS_FILE_VAR], "a", encoding="utf-8") as shown:
+                shown.write("audit: writing the Data Docs page\n")
         # Data Docs once, for every suite: as a checkpoint action the site was re-rendered after
         # each suite (GX compiles its page templates anew each time), most of the audit's time.
         if render_docs:

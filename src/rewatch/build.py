@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from rewatch import children, faults, lake
+from rewatch import children, faults, lake, progress
 from rewatch.errors import PermanentError
+from rewatch.progress import PROGRESS_FILE_VAR
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 
@@ -226,7 +227,12 @@ def run_dbt(
         start_from = next((p for p in (parse_cache, SHARED_PARSE_CACHE) if p.exists()), None)
         if start_from is not None:
             argv += ["--partial-parse-file-path", str(start_from)]
-    finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
+    progress_file = run_dir / "progress.txt"
+    if progress.watching():  # a terminal shows dbt's nodes as they finish
+        env[PROGRESS_FILE_VAR] = str(progress_file)
+        progress.status("dbt: starting, reading the project")
+    with progress.watch_file(progress_file):
+        finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
     if parse_cache is not None and finished.returncode == 0 and saved.exists():
         _save_parse(saved, parse_cache)

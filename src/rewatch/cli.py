@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rewatch.contract import NightOutOfRangeError, check_night, parse_date
 from rewatch.errors import PermanentError
@@ -237,7 +239,87 @@ def _run(nights: list[dt.date], verbose: bool, wait: bool = False, what: str = "
         return 1
 
 
+class _StepLines:
+    """A night's steps for `rewatch run` (`rewatch.progress` reporter): a line as each ends, with
+    its time and result; in a terminal also a live line for the running step (its time so far,
+    and what it is busy with, e.g. the build's dbt nodes)."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.live = None
+        self.running: list[str] = []
+        self.text = ""
+        self.began = time.monotonic()
+
+    def __rich__(self) -> Text:
+        what = self.running[-1] if self.running else ""
+        line = f"{what} - {time.monotonic() - self.began:.0f}s" + (f" - {self.text}" if self.text else "")
+        return Text(line, no_wrap=True, overflow="ellipsis")
+
+    def started(self, what: str) -> None:
+        self.running.append(what)
+        self.text = ""
+        if len(self.running) == 1:
+            self.began = time.monotonic()
+            if self.out.is_terminal:
+                self.live = self.out.status(self)
+                self.live.start()
+
+    def status(self, what: str, text: str) -> None:
+        self.text = text
+
+    def finished(self, what: str, seconds: float, detail: str | None, failed: bool) -> None:
+        if self.running == [what] and self.live is not None:
+            self.live.stop()
+            self.live = None
+        if what in self.running:
+            self.running.remove(what)
+        self.out.print(
+            f"  {what}: {'FAILED' if failed else 'done'} in {seconds:.1f}s" + (f" - {detail}" if detail else ""),
+            highlight=False,
+        )
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _console(file) -> Console:
+    out = Console(file=file, highlight=False, soft_wrap=True)
+    if not out.is_terminal:
+        out.width = 150
+    return out
+
+
 def _run_locked(nights: list[dt.date], verbose: bool) -> int:
+    from contextlib import nullcontext
+
+    from rewatch import progress
+
+    settings = get_settings()
+    if verbose:
+        streams = nullcontext(progress.UserStreams(sys.stdout, sys.stderr, None))
+    else:
+        # Airflow's own logs, warnings and tracebacks go to a file; the terminal gets the story.
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        streams = progress.airflow_output_to(settings.reports_dir / "logs" / f"run-{stamp}-{os.getpid()}.log")
+    with streams as user:
+        out, errors = _console(user.out), _console(user.err)
+        steps = _StepLines(out)
+        previous = progress.install(steps)
+        try:
+            return _run_nights_to(nights, verbose, out, errors, user.log_path)
+        finally:
+            progress.install(previous)
+            steps.close()
+
+
+def _run_nights_to(nights: list[dt.date], verbose: bool, console: Console, err: Console, log_path: Path | None) -> int:
     import warnings
 
     from rewatch.orchestrate import run_nights
@@ -248,6 +330,8 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
 
     settings = get_settings()
     console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")
+    if log_path is not None:
+        console.print(f"log:       {log_path} (Airflow's own output; -v shows it here instead)")
     began = time.monotonic()
     started = {"t": time.monotonic()}
 
@@ -256,20 +340,10 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
         started["t"] = time.monotonic()
         index = nights.index(outcome.night) + 1
         if outcome.state == "success":
-            load = outcome.summary.get("load", {})
             warnings = (outcome.summary.get("audit") or {}).get("warnings") or []
             console.print(
                 f"[{index}/{len(nights)}] {outcome.night}: {outcome.summary.get('outcome', 'published')} "
-                f"in {took:.0f}s - {load.get('events_loaded', 0):,} events"
-                + (
-                    f" + {load['activity_sessions_loaded']:,} viewing-activity sessions"
-                    if load.get("activity_sessions_loaded")
-                    else ""
-                )
-                + f" loaded ({load.get('status', '?')}), "
-                f"{load.get('rows_quarantined', 0):,} quarantined, audit passed"
-                + (f" with {len(warnings)} warning(s)" if warnings else "")
-                + f", {outcome.summary.get('sessions', 0):,} sessions in warehouse"
+                f"in {took:.0f}s - {outcome.summary.get('sessions', 0):,} sessions in the warehouse"
             )
             for warning in warnings:
                 console.print(f"    warning: {warning}")
@@ -277,6 +351,8 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
             err.print(f"[{index}/{len(nights)}] {outcome.night}: FAILED at {outcome.failed_task}: {outcome.error}")
             err.print("the published warehouse is unchanged; fix the export and re-run this night")
             err.print(f"report: {settings.reports_dir / outcome.night.isoformat() / 'index.html'}")
+            if log_path is not None:
+                err.print(f"Airflow's log of the run: {log_path}")
 
     outcomes = run_nights(nights, on_night=on_night, quiet=not verbose)
     ok = [o for o in outcomes if o.state == "success"]
@@ -285,7 +361,7 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
     quarantined = sum(o.summary.get("load", {}).get("rows_quarantined", 0) for o in ok)
     console.print(
         f"\n{len(ok)}/{len(nights)} nights published in {time.monotonic() - began:.0f}s: "
-        f"{events:,} events loaded, {quarantined:,} rows quarantined"
+        f"{events:,} events loaded, {_plural(quarantined, 'row')} quarantined"
         + (f"; stopped at {failed[0].night} (failed)" if failed else "")
     )
     return 1 if failed else 0
@@ -296,7 +372,14 @@ def run(
     date: Annotated[str | None, typer.Option("--date", help="One night, YYYY-MM-DD.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First night of a range.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last night of a range (inclusive).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Print Airflow's own output (task logs) here instead of the run's log file under reports/logs/.",
+        ),
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Run the nightly DAG through Airflow for one night or a range, one night after another."""
@@ -307,7 +390,14 @@ def run(
 def backfill(
     start: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last night (inclusive).")],
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Airflow's task logs.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Print Airflow's own output (task logs) here instead of the run's log file under reports/logs/.",
+        ),
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Re-run a range of nights through Airflow, one after another (each replaces its night)."""

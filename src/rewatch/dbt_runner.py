@@ -7,9 +7,11 @@ group is killed as soon as dbt has finished `<model>` (see `rewatch.faults`).
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rewatch import faults
+from rewatch.progress import PROGRESS_FILE_VAR
 
 
 def _after_model(event) -> None:
@@ -18,6 +20,22 @@ def _after_model(event) -> None:
     unique_id = event.data.node_info.unique_id  # model.rewatch.<name>
     if unique_id.startswith("model."):
         faults.point(f"build:after_model:{unique_id.rsplit('.', 1)[-1]}")
+
+
+class _Progress:
+    """With `REWATCH_PROGRESS_FILE` set (a terminal watches the build: `rewatch.progress`), a line
+    per finished node appended to that file."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.done = path, set()
+
+    def __call__(self, event) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        unique_id = event.data.node_info.unique_id  # model.rewatch.<name>, test.rewatch.<name>.<hash>
+        self.done.add(unique_id)
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(f"dbt: {len(self.done)} nodes done, last {unique_id.split('.')[2]}\n")
 
 
 def _close_database() -> None:
@@ -36,6 +54,8 @@ def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     callbacks = [_after_model] if faults.armed("build:") else []
+    if progress_file := os.environ.get(PROGRESS_FILE_VAR):
+        callbacks.append(_Progress(progress_file))
     try:
         result = dbtRunner(callbacks=callbacks).invoke(argv)
     finally:

@@ -131,7 +131,7 @@ def _partitions(raw_dir: Path, table: str) -> list[Path]:
 
 
 def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:
-    """Replace the household's ids in run reports, alerts and Data Docs (audit examples).
+    """Replace the household's ids in run reports, alerts, Data Docs (audit examples) and run logs.
 
     Whole tokens only (`hh1` is not scrubbed out of `hh10`), and in JSON only inside string
     values, so every report stays valid JSON whatever the id looks like.
@@ -155,7 +155,7 @@ def _scrub_reports(reports_dir: Path, identifiers: list[str]) -> int:
 
     scrubbed = 0
     for path in reports_dir.rglob("*"):
-        if not path.is_file() or path.suffix not in (".json", ".jsonl", ".html", ".txt"):
+        if not path.is_file() or path.suffix not in (".json", ".jsonl", ".html", ".txt", ".log"):
             continue
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
         if not token.search(text):

@@ -123,7 +123,10 @@ def run_nights(
             outcome.summary = json.loads(report.read_text())
         if outcome.state != "success":
             outcome.failed_task = outcome.summary.get("failed_task") or _failed_task(run)
-            outcome.error = outcome.summary.get("error") or "see the task log above"
+            outcome.error = (
+                outcome.summary.get("error")
+                or "see the task's log (Airflow's output: the run's log file, or above with -v)"
+            )
         elif problem := unverified(dag, run, night, settings):
             # Airflow said success, but the night's work did not all happen: never report it published.
             from rewatch.pipeline import record_failure

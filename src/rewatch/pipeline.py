@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from rewatch import progress
 from rewatch.contract import MANIFEST_NAME, check_night, night_dir, parse_date
 from rewatch.errors import PermanentError
 from rewatch.settings import Settings, get_settings
@@ -27,7 +28,7 @@ def _writing(settings: Settings, what: str):
     from rewatch.lock import writer_lock
 
     published = partial(published_fingerprint, settings)
-    with stoppable(what, published), writer_lock(settings.warehouse_dir, what, wait=None):
+    with progress.step(what), stoppable(what, published), writer_lock(settings.warehouse_dir, what, wait=None):
         yield
 
 
@@ -54,9 +55,22 @@ def load(night: dt.date, settings: Settings | None = None) -> dict:
     with _writing(settings, f"load of night {night}"):
         start_report(settings, night)
         summary = load_night(settings.exports_dir, settings.raw_dir, night).as_dict()
+        progress.detail(load_detail(summary))
         # The night's viewing-activity sessions by device class (`other`: a Device Type no rule knows).
         update_report(settings, night, load=summary, viewing_activity_devices=activity_devices(settings, night))
     return summary
+
+
+def load_detail(summary: dict) -> str:
+    """A load's result in a few words (its summary: `LoadResult.as_dict()`)."""
+    if summary.get("status") == "already_loaded":
+        return "this delivery was already loaded (nothing read again)"
+    activity = summary.get("activity_sessions_loaded") or 0
+    return (
+        f"{summary.get('events_loaded', 0):,} events"
+        + (f" and {activity:,} viewing-activity sessions" if activity else "")
+        + f" loaded, {summary.get('rows_quarantined', 0):,} rows quarantined"
+    )
 
 
 def build(night: dt.date, settings: Settings | None = None) -> dict:
@@ -77,6 +91,7 @@ def build(night: dt.date, settings: Settings | None = None) -> dict:
             "dbt_seconds": round(result.seconds, 2),
             "published_base": result.base,  # publish refuses if another writer replaced the file meanwhile
         }
+        progress.detail(f"{result.nodes} dbt models, seeds and tests")
         update_report(settings, night, build=summary)
     return summary
 
@@ -105,6 +120,7 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
         result = run_audit(settings, night, candidate, report_dir(settings, night) / "data_docs")
         summary = result.as_dict()
         update_report(settings, night, audit=summary)
+        progress.detail(audit_detail(summary))
         if result.errors:
             discard_candidate(settings, night)
             # The night's last accepted delivery (if any) replaces the refused one in the raw
@@ -115,6 +131,17 @@ def audit(night: dt.date, settings: Settings | None = None) -> dict:
             )
             raise AuditError(result.error_message())
     return summary
+
+
+def audit_detail(summary: dict) -> str:
+    """An audit's result in a few words (its summary: `AuditResult.as_dict()`)."""
+    suites = summary.get("suites") or {}
+    checked = sum(suite.get("evaluated") or 0 for suite in suites.values())
+    errors, warnings = len(summary.get("errors") or []), len(summary.get("warnings") or [])
+    verdict = (
+        f"refused ({errors} error(s))" if errors else "passed" + (f" with {warnings} warning(s)" if warnings else "")
+    )
+    return f"{checked} expectations in {len(suites)} suites: {verdict}"
 
 
 # The restated figures a night's report lists (all of them are in rewatch_restatements).
@@ -155,6 +182,10 @@ def publish(
         published = publish_file(settings, night, summary, base=base)
         counts = warehouse_counts(settings)
         restated = published.restatements
+        progress.detail(
+            f"{counts.get('sessions', 0):,} sessions in the warehouse"
+            + (f", {len(restated):,} published figures restated" if restated else "")
+        )
         outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
         return update_report(
             settings,

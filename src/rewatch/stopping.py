@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from rewatch import progress
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 PR_SET_PDEATHSIG = 1
@@ -45,7 +46,8 @@ def stoppable(what: str, published: Callable[[], object] | None = None) -> Itera
             f"rewatch: stopped by {signal.Signals(signum).name} during {what}: {state}; "
             f"the next run cleans up what this one left.\n"
         )
-        os.write(sys.stderr.fileno(), line.encode())
+        progress.interrupt()
+        os.write(progress.user_stderr_fd(), line.encode())  # the terminal, even while Airflow logs to a file
         os._exit(128 + signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in SIGNALS}

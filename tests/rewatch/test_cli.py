@@ -112,3 +112,35 @@ def test_a_missing_export_fails_in_seconds_with_what_to_do(workdir, generated_sm
     text = " ".join(result.output.split())
     assert "no export for 2 of 4 nights: 2026-03-05, 2026-03-06 have no _manifest.json" in text
     assert not workdir.warehouse_dir.exists()
+
+
+def test_a_terminal_shows_the_running_step_live_and_a_line_as_each_step_ends():
+    """#17: `rewatch run`'s reporter, on a terminal (rich); plain output is checked through the
+    real CLI in test_any_night and test_stopping."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from rewatch import progress
+    from rewatch.cli import _StepLines
+
+    screen = io.StringIO()
+    steps = _StepLines(Console(file=screen, force_terminal=True, width=120))
+    previous = progress.install(steps)
+    try:
+        with progress.step("build of night 2026-03-02"):
+            assert progress.watching()
+            progress.status("dbt: 3 nodes done, last fct_watch_cycles")
+            assert re.fullmatch(
+                r"build of night 2026-03-02 - \d+s - dbt: 3 nodes done, last fct_watch_cycles", str(steps.__rich__())
+            )
+            progress.detail("179 dbt models, seeds and tests")
+        with pytest.raises(RuntimeError), progress.step("audit of night 2026-03-02"):
+            raise RuntimeError("refused")
+    finally:
+        progress.install(previous)
+    assert not progress.watching()
+    text = screen.getvalue()
+    assert re.search(r"  build of night 2026-03-02: done in [0-9.]+s - 179 dbt models, seeds and tests", text)
+    assert re.search(r"  audit of night 2026-03-02: FAILED in [0-9.]+s", text)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -110,4 +112,10 @@ def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(
     out, err = recovery.communicate(timeout=PATIENCE)
     assert recovery.returncode == 0, out[-2000:] + err[-3000:]
     assert N2 in published_nights(warehouse)
+    # #17: the terminal gets the night's steps as they end; Airflow's own output goes to the log.
+    for step, result in (("load", "loaded"), ("build", " dbt models"), ("audit", ": passed"), ("publish", " sessions")):
+        assert re.search(rf"^  {step} of night {N2}: done in [0-9.]+s - .*{result}", out, re.M), (step, out)
+    [log] = re.findall(r"^log: +(\S+)", out, re.M)
+    assert Path(log).parent == warehouse.reports_dir / "logs" and Path(log).is_file()
+    assert err == "", err[-3000:]
     assert not list(warehouse.build_dir.glob("next-*")), "the recovery run left a candidate behind"
