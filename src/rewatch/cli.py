@@ -16,7 +16,8 @@ from rich.text import Text
 
 from rewatch.contract import NightOutOfRangeError, check_night, parse_date
 from rewatch.errors import PermanentError
-from rewatch.settings import get_settings
+from rewatch.settings import Settings
+from rewatch.settings import get_settings as read_settings
 
 EPILOG = """\b
 Examples:
@@ -31,6 +32,7 @@ Environment (default):
   REWATCH_LAKE_CATALOG       the lake's catalog (SQLite in the warehouse)
   REWATCH_EXPORT_WAIT_HOURS  how long --wait waits for an export (6)
   AIRFLOW_HOME               the embedded Airflow's home (./.airflow)
+A .env file in the working directory can set them (the environment wins).
 More in README.md and docs/operations.md."""
 
 app = typer.Typer(
@@ -67,26 +69,47 @@ def _options(
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    pass
+    """Read `.env` from the working directory (before any command reads a setting)."""
+    from rewatch.settings import load_dotenv
+
+    _from_dotenv.update(load_dotenv())
 
 
-def _date(value: str, option: str) -> dt.date:
+_from_dotenv: dict[str, str] = {}
+
+
+def get_settings() -> Settings:
+    """The settings in force; a command that reads them refuses to start when one is not valid
+    (exit 2, each named, with `.env` when it came from there). Help never reads them."""
+    from rewatch.settings import settings_problems
+
+    if problems := settings_problems(_from_dotenv):
+        err.print("rewatch: these settings are not valid; nothing was run:")
+        for problem in problems:
+            err.print(f"  {problem}")
+        raise typer.Exit(2)
+    return read_settings()
+
+
+def _date(value: str | dt.date) -> dt.date:
+    """A command line date: YYYY-MM-DD, strictly (`contract.parse_date`); shown as <date> in --help."""
+    if isinstance(value, dt.date):
+        return value
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
+        raise typer.BadParameter(str(exc)) from None
 
 
-def _night(value: str, option: str) -> dt.date:
-    """A night to process: a strict date in [FIRST_NIGHT, tomorrow UTC]."""
-    night = _date(value, option)
+def _night(night: dt.date, option: str) -> dt.date:
+    """A night to process: a date in [FIRST_NIGHT, tomorrow UTC]."""
     try:
         return check_night(night)
     except NightOutOfRangeError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
-def _nights(date: str | None, start: str | None, end: str | None) -> list[dt.date]:
+def _nights(date: dt.date | None, start: dt.date | None, end: dt.date | None) -> list[dt.date]:
     if date and (start or end):
         raise typer.BadParameter("give either --date or --from/--to, not both")
     if date:
@@ -105,7 +128,7 @@ def _nights(date: str | None, start: str | None, end: str | None) -> list[dt.dat
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Exports folder to write nights into.")],
-    start: Annotated[str, typer.Option("--start", help="First night, YYYY-MM-DD.")],
+    start: Annotated[dt.date, typer.Option("--start", parser=_date, help="First night, YYYY-MM-DD.")],
     nights: Annotated[int, typer.Option("--nights", min=1, max=MAX_NIGHTS)] = 7,
     households: Annotated[int, typer.Option("--households", min=1)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
@@ -117,7 +140,7 @@ def generate(
     """Write deterministic sample exports (and the ground truth of what was simulated)."""
     from rewatch.generate import generate as run_generate
 
-    first = _date(start, "--start")
+    first = start
     began = time.monotonic()
     with console.status("generating...") as status:
         result = run_generate(
@@ -150,7 +173,8 @@ def import_netflix(
         list[str] | None, typer.Option("--kids-profile", help="A profile name that is a kids profile (repeatable).")
     ] = None,
     night: Annotated[
-        str | None, typer.Option("--night", help="Night to deliver it in (default: date of its latest session).")
+        dt.date | None,
+        typer.Option("--night", parser=_date, help="Night to deliver it in (default: date of its latest session)."),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
 ) -> None:
@@ -369,9 +393,11 @@ def _run_nights_to(nights: list[dt.date], verbose: bool, console: Console, err: 
 
 @app.command()
 def run(
-    date: Annotated[str | None, typer.Option("--date", help="One night, YYYY-MM-DD.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First night of a range.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last night of a range (inclusive).")] = None,
+    date: Annotated[dt.date | None, typer.Option("--date", parser=_date, help="One night, YYYY-MM-DD.")] = None,
+    start: Annotated[dt.date | None, typer.Option("--from", parser=_date, help="First night of a range.")] = None,
+    end: Annotated[
+        dt.date | None, typer.Option("--to", parser=_date, help="Last night of a range (inclusive).")
+    ] = None,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -388,8 +414,8 @@ def run(
 
 @app.command()
 def backfill(
-    start: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last night (inclusive).")],
+    start: Annotated[dt.date, typer.Option("--from", parser=_date, help="First night, YYYY-MM-DD.")],
+    end: Annotated[dt.date, typer.Option("--to", parser=_date, help="Last night (inclusive).")],
     verbose: Annotated[
         bool,
         typer.Option(

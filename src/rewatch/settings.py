@@ -59,3 +59,93 @@ def get_settings() -> Settings:
     warehouse = Path(os.environ.get("REWATCH_WAREHOUSE_DIR", data / "warehouse"))
     catalog = os.environ.get("REWATCH_LAKE_CATALOG") or None
     return Settings(exports_dir=exports.resolve(), warehouse_dir=warehouse.resolve(), catalog=catalog)
+
+
+# `.env` in the working directory: read by the CLI before anything else (values already in the
+# environment win), so a project folder can keep its settings beside its data.
+DOTENV_NAME = ".env"
+
+
+def load_dotenv(folder: Path | None = None) -> dict[str, str]:
+    """Set the variables of `<folder>/.env` (default: the working directory) that the
+    environment does not already set; returns those it set. python-dotenv's syntax:
+    `KEY=value` lines, `#` comments, quotes, `export ` prefixes."""
+    path = (folder or Path.cwd()) / DOTENV_NAME
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    values = {key: value for key, value in dotenv_values(path).items() if value is not None}
+    applied = {key: value for key, value in values.items() if key not in os.environ}
+    os.environ.update(applied)
+    return applied
+
+
+def _hours(value: str) -> str | None:
+    try:
+        ok = float(value) > 0
+    except ValueError:
+        ok = False
+    return None if ok else "not a number of hours above 0; e.g. 6 or 0.5"
+
+
+def _whole_nights(value: str) -> str | None:
+    return None if value.strip().isdigit() and int(value) >= 1 else "not a whole number of nights, at least 1; e.g. 90"
+
+
+def _cron(value: str) -> str | None:
+    from croniter import croniter
+
+    return None if croniter.is_valid(value) else "not a cron expression; e.g. '0 4 * * *' (04:00 UTC every day)"
+
+
+def _catalog(value: str) -> str | None:
+    if value.startswith("postgres:") and value.removeprefix("postgres:").strip():
+        return None
+    return "not a catalog; give postgres:<libpq connection string>, e.g. 'postgres:dbname=rewatch host=db', or unset it"
+
+
+def _url(value: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    return None if parts.scheme in ("http", "https") and parts.netloc else "not an http(s) URL"
+
+
+def _key(value: str) -> str | None:
+    return None if len(value) >= 16 else "shorter than 16 characters; use a random secret"
+
+
+def _folder(value: str) -> str | None:
+    path = Path(value).expanduser()
+    return "is a file, not a folder" if path.exists() and not path.is_dir() else None
+
+
+# Each setting a user gives and what makes it valid (None: fine; else what is wrong with it).
+CHECKS = {
+    "REWATCH_DATA_DIR": _folder,
+    "REWATCH_EXPORTS_DIR": _folder,
+    "REWATCH_WAREHOUSE_DIR": _folder,
+    "REWATCH_LAKE_CATALOG": _catalog,
+    "REWATCH_EXPORT_WAIT_HOURS": _hours,
+    "REWATCH_SCHEDULE_CRON": _cron,
+    "REWATCH_MAINTAIN_CRON": _cron,
+    "REWATCH_KEEP_NIGHTS": _whole_nights,
+    "REWATCH_ALERT_WEBHOOK_URL": _url,
+    "REWATCH_PSEUDONYMIZE_KEY": _key,
+}
+
+
+def settings_problems(from_dotenv: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with the settings in the environment, one line per variable (never a
+    secret's value), naming `.env` when the value came from there."""
+    problems = []
+    for name, check in CHECKS.items():
+        value = os.environ.get(name)
+        if value is None or (value == "" and name == "REWATCH_LAKE_CATALOG"):  # the default
+            continue
+        if (wrong := "empty; unset it for the default" if not value.strip() else check(value)) is not None:
+            shown = "<hidden>" if name == "REWATCH_PSEUDONYMIZE_KEY" else repr(value)
+            where = f" (from {Path.cwd() / DOTENV_NAME})" if from_dotenv and name in from_dotenv else ""
+            problems.append(f"{name}={shown}{where}: {wrong}")
+    return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import version
 from pathlib import Path
 
@@ -144,3 +145,52 @@ def test_a_terminal_shows_the_running_step_live_and_a_line_as_each_step_ends():
     text = screen.getvalue()
     assert re.search(r"  build of night 2026-03-02: done in [0-9.]+s - 179 dbt models, seeds and tests", text)
     assert re.search(r"  audit of night 2026-03-02: FAILED in [0-9.]+s", text)
+
+
+def _unset_after_the_test(monkeypatch, *names: str) -> None:
+    """`.env` sets variables in this process: make monkeypatch remove them after the test."""
+    for name in names:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+
+
+def test_dotenv_in_the_working_directory_sets_what_the_environment_does_not(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _unset_after_the_test(monkeypatch, "REWATCH_WAREHOUSE_DIR", "REWATCH_EXPORT_WAIT_HOURS")
+    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(tmp_path / "from-the-environment"))
+    (tmp_path / ".env").write_text(
+        f"# the project's settings\nREWATCH_WAREHOUSE_DIR={tmp_path / 'wh'}\n"
+        f"REWATCH_EXPORTS_DIR={tmp_path / 'from-the-file'}\nexport REWATCH_EXPORT_WAIT_HOURS='0.5'\n"
+    )
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert f"warehouse: {tmp_path / 'wh'}" in result.output
+    assert os.environ["REWATCH_EXPORTS_DIR"] == str(tmp_path / "from-the-environment")  # the environment wins
+    assert os.environ["REWATCH_EXPORT_WAIT_HOURS"] == "0.5"
+
+
+def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_from(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _unset_after_the_test(monkeypatch, "REWATCH_EXPORT_WAIT_HOURS", "REWATCH_PSEUDONYMIZE_KEY")
+    (tmp_path / ".env").write_text("REWATCH_EXPORT_WAIT_HOURS=six\nREWATCH_PSEUDONYMIZE_KEY=too-short\n")
+    (tmp_path / "a-file").write_text("")
+    wrong = {
+        "REWATCH_WAREHOUSE_DIR": str(tmp_path / "a-file"),
+        "REWATCH_SCHEDULE_CRON": "0 4 * *",
+        "REWATCH_LAKE_CATALOG": "mysql://db/rewatch",
+        "REWATCH_ALERT_WEBHOOK_URL": "ftp://alerts.example",
+        "REWATCH_KEEP_NIGHTS": "0",
+        "REWATCH_EXPORTS_DIR": " ",
+    }
+    for name, value in wrong.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "not valid; nothing was run" in text
+    for name in [*wrong, "REWATCH_EXPORT_WAIT_HOURS", "REWATCH_PSEUDONYMIZE_KEY"]:
+        assert f"{name}=" in text, name
+    assert f"REWATCH_EXPORT_WAIT_HOURS='six' (from {tmp_path / '.env'}): not a number of hours" in text
+    assert "too-short" not in text  # a secret is never printed
+    assert "warehouse:" not in text  # status did not run
+    assert runner.invoke(app, ["status", "--help"]).exit_code == 0  # help is always shown
