@@ -78,6 +78,18 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     report = json.loads((root / "warehouse" / "reports" / NIGHTS[1].isoformat() / "run.json").read_text())
     assert report["outcome"] == "published" and report["sessions"] == generated.sessions
 
+    # What `rewatch summary` tells an analyst: its headline counts, from the truth (is_view is the
+    # truth's last session column).
+    from typer.testing import CliRunner
+
+    from rewatch.cli import app
+
+    shown = CliRunner().invoke(app, ["summary"])
+    assert shown.exit_code == 0, shown.output
+    view_sessions = sum(1 for session in truth_sessions if session[-1])
+    assert f"sessions: {generated.sessions:,}   view sessions: {view_sessions:,}   " in shown.output
+    assert report["view_sessions"] == view_sessions
+
     # Re-running a night is idempotent: same published tables.
     before = {t: _table(published, f"select * from main.{t}") for t in ("fct_viewing_sessions", "dim_profiles")}
     assert [o.state for o in run_nights([NIGHTS[0]])] == ["success"]

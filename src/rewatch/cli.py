@@ -546,6 +546,7 @@ def maintain(
 @app.command()
 def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     """The last nights' outcomes, from their run reports."""
+    from rewatch.lock import is_held
     from rewatch.report import read_reports
 
     settings = get_settings()
@@ -555,7 +556,11 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
         console.print("no runs yet in this warehouse (REWATCH_WAREHOUSE_DIR names another)")
         return
     table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "audit", "detail")
+    writing = is_held(settings.warehouse_dir)
     for report in reports:
+        if report.get("outcome") == "running" and not writing:
+            # Its run ended without finishing the report (stopped, killed, crashed): the next run cleans up.
+            report = {**report, "outcome": "stopped", "error": "no run holds the warehouse: re-run the night"}
         load = report.get("load", {})
         audit = report.get("audit", {})
         findings = audit.get("errors") or audit.get("warnings") or []
@@ -675,10 +680,14 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     console.print(f"warehouse: {settings.warehouse_dir}")
     console.print(
         f"nights published: {totals['nights']}   households: {totals['households']:,}   "
-        f"sessions: {totals['sessions']:,}   views: {totals['views']:,}   completions: {totals['completions']:,}   "
+        f"sessions: {totals['sessions']:,}   view sessions: {totals['view_sessions']:,}   completions: {totals['completions']:,}   "
         f"rewatches: {totals['rewatches']:,}   repeat households (household x title): {totals['repeat_households']:,}"
     )
-    table = Table(title=f"top {top} titles by starters (lifetime)")
+    table = Table(
+        title=f"top {top} titles by starters (lifetime)",
+        caption="views: hours viewed / runtime (Netflix's views); view sessions: sessions that count as a view "
+        "(docs/metrics.md)",
+    )
     headers = ("title", "starters", "completers", "completion", "repeat hh", "repeat rate", "hours", "views")
     for column in (*headers, "kids", "top daypart"):
         table.add_column(column, justify="left" if column in ("title", "top daypart") else "right")

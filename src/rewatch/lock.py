@@ -49,6 +49,39 @@ def holder(warehouse_dir: Path) -> dict:
         return {}
 
 
+def is_held(warehouse_dir: Path) -> bool:
+    """Whether a process holds the writer lock now, asked without taking it (a probe that
+    locked would make a writer starting at that moment refuse): Linux lists every flock in
+    /proc/locks by device and inode; elsewhere, whether the last holder's process is alive."""
+    path = lock_path(warehouse_dir)
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    try:
+        listed = Path("/proc/locks").read_text()
+    except OSError:
+        pid = holder(warehouse_dir).get("pid")
+        try:
+            os.kill(int(pid), 0)
+        except (TypeError, ValueError, ProcessLookupError, PermissionError):
+            return False
+        return True
+    wanted = f":{st.st_ino}"
+    for line in listed.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF": major:minor:inode
+        if "FLOCK" in fields and any(
+            f.endswith(wanted)
+            and f.count(":") == 2
+            and int(f.split(":")[0], 16) == os.major(st.st_dev)
+            and int(f.split(":")[1], 16) == os.minor(st.st_dev)
+            for f in fields
+        ):
+            return True
+    return False
+
+
 def _describe(info: dict) -> str:
     if not info:
         return "another process"

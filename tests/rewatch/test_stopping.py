@@ -18,9 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from rewatch import faults, pipeline
 from rewatch.build import published_nights
+from rewatch.cli import app
 from rewatch.lake import head_snapshot
 from rewatch.settings import get_settings
 from tests.helpers import night_commits, published_marker
@@ -84,6 +86,7 @@ def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> N
         assert time.monotonic() < deadline, f"the run never reached {point}"
         time.sleep(0.2)
     paused_pid = int(marker.read_text())
+    assert _status_of(N2) == "running"  # the run holds the warehouse, paused
 
     run.send_signal(signum)
     _, stderr = run.communicate(timeout=PATIENCE)
@@ -102,6 +105,16 @@ def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> N
     while _alive(paused_pid):
         assert time.monotonic() < deadline, f"{point}: process {paused_pid} outlived the stopped run"
         time.sleep(0.2)
+    if not published:  # its report says running, but no process holds the warehouse any more
+        assert _status_of(N2) == "stopped"
+
+
+def _status_of(night: dt.date) -> str:
+    """The outcome `rewatch status` shows for `night`."""
+    shown = CliRunner().invoke(app, ["status"])
+    assert shown.exit_code == 0, shown.output
+    [row] = [line for line in shown.output.splitlines() if f" {night} " in line]
+    return row.split("│")[2].strip()
 
 
 def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(warehouse, tmp_path):
