@@ -67,20 +67,8 @@ def past_exports(tmp_path_factory):
     return root
 
 
-def test_a_night_years_before_today_is_loaded_and_published_through_the_cli(past_exports, workdir, monkeypatch):
-    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(past_exports / "exports"))
-    result = runner.invoke(app, ["run", "--from", "2019-12-31", "--to", "2020-01-01"])
-    assert result.exit_code == 0, result.output
-    assert "2/2 nights published" in result.output
-    for night in ("2019-12-31", "2020-01-01"):  # each step's line as it ends (#17)
-        for step in ("load", "build", "audit", "publish"):
-            assert f"  {step} of night {night}: done in " in result.output, (night, step, result.output)
-    events = [
-        json.loads((workdir.reports_dir / n / "run.json").read_text())["load"]["events_loaded"]
-        for n in ("2019-12-31", "2020-01-01")
-    ]
-    assert all(e > 0 for e in events)
-    assert _published(workdir) == [dt.date(2019, 12, 31), dt.date(2020, 1, 1)]
+# A night years before today through the CLI: tests/test_wheel.py runs 2019-12-31 and 2020-01-01
+# with the installed wheel's `rewatch run`.
 
 
 def test_the_first_night_of_streaming_runs(past_exports, workdir, monkeypatch):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewatch.settings import DAG_ID, DAGS_DIR, PROJECT_ROOT, WRITER_POOL, get_settings
+from rewatch.settings import DAG_ID, DAGS_DIR, INSTALLED, PROJECT_ROOT, WRITER_POOL, get_settings
 
 
 @dataclass
@@ -30,7 +30,9 @@ class NightOutcome:
 
 def airflow_env(quiet: bool = True) -> dict[str, str]:
     """Environment for the embedded Airflow (values already set by the user win)."""
-    home = Path(os.environ.get("AIRFLOW_HOME", PROJECT_ROOT / ".airflow"))
+    # A checkout keeps it at its root; an installed rewatch in the working directory (never
+    # inside the installed package).
+    home = Path(os.environ.get("AIRFLOW_HOME", (Path.cwd() if INSTALLED else PROJECT_ROOT) / ".airflow"))
     defaults = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),

@@ -66,10 +66,11 @@ def load_detail(summary: dict) -> str:
     if summary.get("status") == "already_loaded":
         return "this delivery was already loaded (nothing read again)"
     activity = summary.get("activity_sessions_loaded") or 0
+    quarantined = summary.get("rows_quarantined") or 0
     return (
         f"{summary.get('events_loaded', 0):,} events"
         + (f" and {activity:,} viewing-activity sessions" if activity else "")
-        + f" loaded, {summary.get('rows_quarantined', 0):,} rows quarantined"
+        + f" loaded, {quarantined:,} row{'' if quarantined == 1 else 's'} quarantined"
     )
 
 

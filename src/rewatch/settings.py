@@ -10,7 +10,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parent
+# An installed wheel carries the project files it runs (dags/, dbt_project/, expectations/) in
+# rewatch/project/ (pyproject.toml); a checkout has them at its root, above src/.
+_BUNDLED = _PACKAGE / "project"
+INSTALLED = (_BUNDLED / "dbt_project" / "dbt_project.yml").is_file()
+PROJECT_ROOT = _BUNDLED if INSTALLED else _PACKAGE.parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
@@ -67,15 +72,21 @@ DOTENV_NAME = ".env"
 
 
 def load_dotenv(folder: Path | None = None) -> dict[str, str]:
-    """Set the variables of `<folder>/.env` (default: the working directory) that the
-    environment does not already set; returns those it set. python-dotenv's syntax:
-    `KEY=value` lines, `#` comments, quotes, `export ` prefixes."""
+    """Set rewatch's variables (`REWATCH_*`, `AIRFLOW_HOME`) from `<folder>/.env` (default: the
+    working directory) where the environment does not already set them; returns those it set.
+    Other names are left alone: the same file may hold docker compose's settings (.env.example),
+    which are not the embedded Airflow's. python-dotenv's syntax: `KEY=value` lines, `#`
+    comments, quotes, `export ` prefixes."""
     path = (folder or Path.cwd()) / DOTENV_NAME
     if not path.is_file():
         return {}
     from dotenv import dotenv_values
 
-    values = {key: value for key, value in dotenv_values(path).items() if value is not None}
+    values = {
+        key: value
+        for key, value in dotenv_values(path).items()
+        if value is not None and (key.startswith("REWATCH_") or key == "AIRFLOW_HOME")
+    }
     applied = {key: value for key, value in values.items() if key not in os.environ}
     os.environ.update(applied)
     return applied

@@ -161,12 +161,14 @@ def test_dotenv_in_the_working_directory_sets_what_the_environment_does_not(tmp_
     (tmp_path / ".env").write_text(
         f"# the project's settings\nREWATCH_WAREHOUSE_DIR={tmp_path / 'wh'}\n"
         f"REWATCH_EXPORTS_DIR={tmp_path / 'from-the-file'}\nexport REWATCH_EXPORT_WAIT_HOURS='0.5'\n"
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql://compose-only\n"  # docker compose's, not rewatch's
     )
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert f"warehouse: {tmp_path / 'wh'}" in result.output
     assert os.environ["REWATCH_EXPORTS_DIR"] == str(tmp_path / "from-the-environment")  # the environment wins
     assert os.environ["REWATCH_EXPORT_WAIT_HOURS"] == "0.5"
+    assert os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") != "postgresql://compose-only"
 
 
 def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_from(tmp_path, monkeypatch):

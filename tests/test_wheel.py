@@ -1,0 +1,117 @@
+"""The wheel works on its own (#17): built from this checkout, installed into a fresh virtual
+environment with the locked dependencies, and run from an empty folder with no setting, it
+generates two nights years before today (the turn of 2019 to 2020) and publishes both through
+the real DAG, as a new user of `pip install rewatch` would.
+
+It also covers what test_any_night ran in-process before: a years-old night through `rewatch
+run`, here the real command's output (a line per step, nothing of Airflow's on the terminal).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rewatch.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+NIGHTS = ("2019-12-31", "2020-01-01")
+# A safety net for a broken run, never a measure of speed.
+PATIENCE = 1800
+BUNDLED = (
+    "rewatch/project/dags/rewatch_nightly.py",
+    "rewatch/project/dbt_project/dbt_project.yml",
+    "rewatch/project/dbt_project/profiles.yml",
+    "rewatch/project/expectations/fct_viewing_sessions.json",
+)
+
+
+def _uv() -> str:
+    path = os.environ.get("UV") or shutil.which("uv")
+    assert path, "uv is needed to build and install the wheel: run the tests with `make test` (uv run)"
+    return path
+
+
+def _installed(tmp_path: Path) -> tuple[Path, Path]:
+    """(wheel, venv): the wheel built from this checkout, installed with the locked runtime
+    dependencies (uv's cache makes it a matter of seconds) into a new virtual environment."""
+    uv = _uv()
+    dist, venv = tmp_path / "dist", tmp_path / "venv"
+    subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(dist)], cwd=PROJECT_ROOT, check=True)
+    [wheel] = dist.glob("rewatch-*.whl")
+    locked = subprocess.run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    (tmp_path / "requirements.txt").write_text(locked)
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", python, "-r", str(tmp_path / "requirements.txt"), str(wheel)],
+        check=True,
+    )
+    return wheel, venv
+
+
+def test_the_installed_wheel_generates_and_publishes_years_old_nights_from_an_empty_folder(tmp_path):
+    wheel, venv = _installed(tmp_path)
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    assert set(BUNDLED) <= in_wheel
+    assert not [name for name in in_wheel if "/target/" in name or "__pycache__" in name]
+
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    # Nothing of this checkout or of the test's environment: no REWATCH_*, AIRFLOW_*, PYTHONPATH.
+    env = {"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+    def rewatch(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(venv / "bin" / "rewatch"), *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+        )
+
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import rewatch.settings as s; print(s.INSTALLED, s.PROJECT_ROOT)"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert where[0] == "True" and Path(where[1]).is_relative_to(venv), where
+
+    generated = rewatch(
+        "generate", "--out", "data/exports", "--start", NIGHTS[0], "--nights", "2", "--households", "30"
+    )
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    ran = rewatch("run", "--from", NIGHTS[0], "--to", NIGHTS[1])
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "2/2 nights published" in ran.stdout, ran.stdout
+    for night in NIGHTS:  # a line per step as it ends, with its result
+        for step, result in (("load", " events loaded"), ("build", " dbt models"), ("audit", ": passed")):
+            assert f"  {step} of night {night}: done in " in ran.stdout and result in ran.stdout, (night, step)
+    assert ran.stderr == "", ran.stderr[-3000:]  # Airflow's own output went to the run's log file
+
+    published = rewatch("sql", "select strftime(night, '%Y-%m-%d') as night from rewatch_runs order by night")
+    assert published.returncode == 0, published.stderr[-3000:]
+    assert [line for line in published.stdout.split() if line.startswith("20")] == list(NIGHTS)
+    # Everything it wrote is in the folder it ran in; nothing in the installed package but bytecode.
+    assert sorted(p.name for p in folder.iterdir()) == [".airflow", "data"]
+    package = Path(where[1]).parent
+    written = {
+        str(p.relative_to(package.parent)) for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert written <= in_wheel, sorted(written - in_wheel)[:10]
