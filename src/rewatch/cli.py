@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -309,6 +310,20 @@ class _StepLines:
             self.live = None
 
 
+@contextlib.contextmanager
+def _showing_steps(out: Console | None = None):
+    """Show the pipeline's steps on `out` (default: the console) while the block runs."""
+    from rewatch import progress
+
+    steps = _StepLines(out or console)
+    previous = progress.install(steps)
+    try:
+        yield
+    finally:
+        progress.install(previous)
+        steps.close()
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
@@ -334,13 +349,8 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
         streams = progress.airflow_output_to(settings.reports_dir / "logs" / f"run-{stamp}-{os.getpid()}.log")
     with streams as user:
         out, errors = _console(user.out), _console(user.err)
-        steps = _StepLines(out)
-        previous = progress.install(steps)
-        try:
+        with _showing_steps(out):
             return _run_nights_to(nights, verbose, out, errors, user.log_path)
-        finally:
-            progress.install(previous)
-            steps.close()
 
 
 def _run_nights_to(nights: list[dt.date], verbose: bool, console: Console, err: Console, log_path: Path | None) -> int:
@@ -439,7 +449,7 @@ def rebuild(wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = Fals
     settings = get_settings()
     began = time.monotonic()
     try:
-        with _writer("rewatch rebuild", wait), console.status("rebuilding from raw..."):
+        with _writer("rewatch rebuild", wait), _showing_steps():
             summary = run_rebuild(settings)
     except PermanentError as exc:
         err.print(str(exc))
@@ -493,7 +503,7 @@ def _forget(settings, household_id: str, run_rebuild) -> dict | None:
         return None
     removed = ", ".join(f"{n:,} {table}" for table, n in sorted(result.rows_removed.items()))
     console.print(f"removed {removed} row(s); {result.reports_scrubbed} report file(s) scrubbed; rebuilding...")
-    with console.status("rebuilding the published tables from raw..."):
+    with _showing_steps():
         summary = run_rebuild(settings, kind="erasure")
     with console.status("dropping the lake's earlier snapshots and scanning its data files..."):
         erased = erase_from_lake(settings, result)

@@ -225,6 +225,7 @@ def rebuild(settings: Settings | None = None, kind: str = "rebuild") -> dict:
         for night in summary["nights"]:  # what the rebuild published is what each night accepted
             accept_night(settings.raw_dir, dt.date.fromisoformat(night))
         update_report(settings, None, outcome="published", nights=summary["nights"])
+        progress.detail(f"{len(summary['nights']):,} nights rebuilt, audited and published")
     return summary
 
 

@@ -105,6 +105,7 @@ def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkey
     result = CliRunner().invoke(app, ["forget", "--household-id", household, "--yes"])
     assert result.exit_code == 0, result.output
     assert "erased" in result.output
+    assert "  rebuild: done in " in result.output and " nights rebuilt, audited and published" in result.output
 
     # Nothing of it in any published table...
     con = published_connection(settings)
