@@ -311,7 +311,7 @@ DBT_OWNED = {
         CANDIDATE,
         "insert into main.fct_viewing_sessions select * from main.fct_viewing_sessions where profile_id = 'pr2' and started_at >= '2026-03-03'",
         "fct_viewing_sessions",
-        "unique_fct_viewing_sessions_session_id",
+        "primary_key_fct_viewing_sessions_session_id",
     ),
     "session_null": (
         CANDIDATE,
@@ -323,19 +323,20 @@ DBT_OWNED = {
         CANDIDATE,
         "insert into main.fct_watch_cycles select * from main.fct_watch_cycles where profile_id = 'pr2'",
         "fct_watch_cycles",
-        "unique_fct_watch_cycles_cycle_id",
+        "primary_key_fct_watch_cycles_cycle_id",
     ),
     "rewatch_key": (
         CANDIDATE,
         "insert into main.fct_household_title_rewatches select * from main.fct_household_title_rewatches",
         "fct_household_title_rewatches",
-        "unique_combination_fct_household_title_rewatches_household_id__title_id",
+        "primary_key_fct_household_title_rewatches_household_id__title_id",
     ),
-    "performance_key": (
+    # A null in a key column (not a duplicate): the primary-key test's other half.
+    "performance_key_null": (
         CANDIDATE,
-        "insert into main.rpt_title_performance select * from main.rpt_title_performance",
+        "update main.rpt_title_performance set window_name = null",
         "rpt_title_performance",
-        "unique_combination_rpt_title_performance_title_id__window_name",
+        "primary_key_rpt_title_performance_title_id__window_name",
     ),
 }
 

@@ -123,19 +123,22 @@ def test_every_model_and_seed_states_its_grain(manifest):
     _assert_no_offenders("models and seeds whose description states no grain", offenders, KNOWN_WITHOUT_GRAIN)
 
 
+NO_KEY_TESTS = {"unique": [], "not_null": [], "primary_key": []}
+
+
 def _primary_key_tests(manifest: dict) -> dict[str, dict[str, list]]:
     """Per tested node: the single columns tested `unique` and `not_null`, and the column lists
-    of its `unique_combination` tests. Only tests that fail the build (severity error) count."""
+    of its `primary_key` tests. Only tests that fail the build (severity error) count."""
     found: dict[str, dict[str, list]] = {}
     for test in _nodes(manifest, "test").values():
         metadata = test.get("test_metadata") or {}
         if not test.get("attached_node") or test["config"]["severity"].lower() != "error":
             continue
-        tests = found.setdefault(test["attached_node"], {"unique": [], "not_null": [], "unique_combination": []})
+        tests = found.setdefault(test["attached_node"], {key: [] for key in NO_KEY_TESTS})
         if metadata.get("name") in ("unique", "not_null") and test.get("column_name"):
             tests[metadata["name"]].append(test["column_name"].lower())
-        elif metadata.get("name") == "unique_combination":
-            tests["unique_combination"].append([column.lower() for column in metadata["kwargs"]["columns"]])
+        elif metadata.get("name") == "primary_key":
+            tests["primary_key"].append([column.lower() for column in metadata["kwargs"]["columns"]])
     return found
 
 
@@ -143,13 +146,13 @@ THIS_RUN_TWIN_SUFFIX = "_this_run"
 
 
 def _has_primary_key_test(tests: dict, uid: str) -> bool:
-    found = tests.get(uid, {"unique": [], "not_null": [], "unique_combination": []})
-    not_null = set(found["not_null"])
-    return bool(set(found["unique"]) & not_null) or any(set(key) <= not_null for key in found["unique_combination"])
+    found = tests.get(uid, NO_KEY_TESTS)
+    return bool(found["primary_key"]) or bool(set(found["unique"]) & set(found["not_null"]))
 
 
 def test_every_model_and_seed_has_a_primary_key_test(manifest):
-    """`unique` + `not_null` on one column, or `unique_combination` + `not_null` on each of its columns."""
+    """The project's `primary_key` test (no null in a key column, no duplicate key: one node
+    instead of 1 + n), or `unique` + `not_null` on one column."""
     tests = _primary_key_tests(manifest)
     offenders = {}
     for uid, node in _nodes(manifest, *DATA_NODES).items():
@@ -176,14 +179,9 @@ def test_every_model_and_seed_has_a_primary_key_test(manifest):
             continue
         if _has_primary_key_test(tests, uid):
             continue
-        found = tests.get(uid, {"unique": [], "not_null": [], "unique_combination": []})
-        not_null = set(found["not_null"])
-        combinations = [
-            f"unique_combination{key} without not_null on {sorted(set(key) - not_null)}"
-            for key in found["unique_combination"]
-        ]
-        unique_only = sorted(set(found["unique"]) - not_null)
-        why = "; ".join(combinations + ([f"unique without not_null on {unique_only}"] if unique_only else []))
+        found = tests.get(uid, NO_KEY_TESTS)
+        unique_only = sorted(set(found["unique"]) - set(found["not_null"]))
+        why = f"unique without not_null on {unique_only}" if unique_only else ""
         offenders[uid] = f"no primary-key test{': ' + why if why else ''} ({_where(node)})"
     _assert_no_offenders("models and seeds without a primary-key test", offenders, KNOWN_WITHOUT_PRIMARY_KEY)
 
