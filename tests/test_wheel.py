@@ -1,7 +1,8 @@
 """The wheel works on its own (#17): built from this checkout, installed into a fresh virtual
 environment with the locked dependencies, and run from an empty folder with no setting, it
 generates two nights years before today (the turn of 2019 to 2020) and publishes both through
-the real DAG, as a new user of `pip install rewatch` would.
+the real DAG, as a new user of `pip install rewatch` would; then `rewatch airflow` serves
+Airflow's UI and REST API on that embedded home, where both runs are listed, and stops cleanly.
 
 It also covers what test_any_night ran in-process before: a years-old night through `rewatch
 run`, here the real command's output (a line per step, nothing of Airflow's on the terminal).
@@ -9,10 +10,16 @@ run`, here the real command's output (a line per step, nothing of Airflow's on t
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -115,3 +122,57 @@ def test_the_installed_wheel_generates_and_publishes_years_old_nights_from_an_em
         str(p.relative_to(package.parent)) for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
     }
     assert written <= in_wheel, sorted(written - in_wheel)[:10]
+
+    _served_runs_are_listed(venv, folder, env)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _served_runs_are_listed(venv: Path, folder: Path, env: dict) -> None:
+    """`rewatch airflow` on the home the runs used: log in through the REST API, list the runs."""
+    port = _free_port()
+    served = subprocess.Popen(
+        [str(venv / "bin" / "rewatch"), "airflow", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # A safety net for a broken server, never a measure of speed: the test reads its lines.
+    watchdog = threading.Timer(PATIENCE, served.kill)
+    watchdog.start()
+    try:
+        ready = next((line for line in served.stdout if line.startswith("Airflow UI and REST API:")), None)
+        assert ready is not None, served.stderr.read()[-3000:]
+        url, password = re.search(r"(http://\S+)\s+\(user admin, password (\S+),", ready).groups()
+        assert url == f"http://127.0.0.1:{port}"
+
+        def call(method: str, path: str, body: dict | None = None, token: str | None = None):
+            request = urllib.request.Request(
+                f"{url}{path}",
+                data=json.dumps(body).encode() if body is not None else None,
+                headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+                method=method,
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read().decode())
+
+        token = call("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
+        runs = call("GET", "/api/v2/dags/rewatch_nightly/dagRuns?order_by=logical_date", token=token)
+        assert [(run["data_interval_start"][:10], run["state"]) for run in runs["dag_runs"]] == [
+            (night, "success") for night in NIGHTS
+        ]
+        dag = call("GET", "/api/v2/dags/rewatch_nightly", token=token)
+        assert dag["is_paused"] is True  # nothing is scheduled until the user unpauses it
+    finally:
+        served.send_signal(signal.SIGTERM)
+        out, err = served.communicate(timeout=PATIENCE)
+        watchdog.cancel()
+    assert served.returncode == 0 and "Airflow stopped" in out, err[-3000:]
+    left = subprocess.run(["pgrep", "-f", str(venv / "bin" / "airflow")], capture_output=True, text=True)
+    assert left.stdout == "", f"Airflow processes left running: {left.stdout}"

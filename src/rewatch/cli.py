@@ -553,6 +553,57 @@ def maintain(
     )
 
 
+@app.command("airflow")
+def airflow_ui(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The API server's port.")] = 8080,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on (all: 0.0.0.0).")] = "127.0.0.1",
+) -> None:
+    """Airflow's own UI and REST API on the embedded Airflow: browse the nights `rewatch run`
+    ran, trigger runs and backfills (Ctrl-C stops it).
+
+    Starts the API server, scheduler and DAG processor on the SQLite home `rewatch run` uses
+    (LocalExecutor: one machine, as `airflow standalone`). The DAGs stay paused until you
+    unpause them; a scheduled or triggered night takes the warehouse's writer lock as any run.
+    """
+    import signal
+
+    from rewatch.orchestrate import ADMIN, healthy, serve
+
+    settings = get_settings()
+    console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    served = serve(host, port)
+    logs = served.home / "logs"
+    try:
+        with console.status("starting Airflow's API server, scheduler and DAG processor..."):
+            while not (healthy(served.url) and served.password()):
+                if exited := served.exited():
+                    name, code = next(iter(exited.items()))
+                    err.print(f"airflow {name} exited ({code}) while starting: see {logs / (name + '.log')}")
+                    raise typer.Exit(1)
+                time.sleep(1)
+        console.print(
+            f"Airflow UI and REST API: {served.url}  (user {ADMIN}, password {served.password()}, "
+            f"kept in {served.passwords_file})\n"
+            f"Airflow home: {served.home} (logs in {logs}); the DAGs are paused until you unpause them.\n"
+            "Ctrl-C stops it."
+        )
+        while not (exited := served.exited()):
+            time.sleep(1)
+        name, code = next(iter(exited.items()))
+        err.print(f"airflow {name} exited ({code}): see {logs / (name + '.log')}; stopping the others")
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        served.stop()
+        console.print("Airflow stopped")
+
+
 @app.command()
 def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     """The last nights' outcomes, from their run reports."""

@@ -184,3 +184,118 @@ def _failed_task(run) -> str | None:
     except Exception:
         return None
     return None
+
+
+# `rewatch airflow`: Airflow's own processes on the embedded home, as `airflow standalone`
+# runs them (LocalExecutor on SQLite: for one person's machine, not a deployment).
+SERVED_PROCESSES = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+}
+ADMIN = "admin"
+
+
+@dataclass
+class Served:
+    """The processes `serve()` started, where they log, and how to log in."""
+
+    url: str
+    home: Path
+    passwords_file: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def password(self) -> str | None:
+        """The admin's password, once the API server has written it (SimpleAuthManager)."""
+        try:
+            return json.loads(self.passwords_file.read_text()).get(ADMIN)
+        except (OSError, ValueError):
+            return None
+
+    def exited(self) -> dict[str, int]:
+        return {name: proc.returncode for name, proc in self.processes.items() if proc.poll() is not None}
+
+    def stop(self, timeout: float = 30) -> None:
+        import signal
+        import time
+
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080) -> Served:
+    """Start Airflow's API server (UI and REST API), scheduler and DAG processor on the embedded
+    home `rewatch run` uses, so its runs can be browsed and new runs triggered; each in its own
+    process group, logging to `<AIRFLOW_HOME>/logs/<process>.log`. The caller stops them."""
+    import secrets
+
+    from rewatch.stopping import die_with_parent
+
+    prepare_airflow(quiet=True)
+    env = airflow_env(quiet=True)
+    home = Path(env["AIRFLOW_HOME"])
+    settings = get_settings()
+    url = f"http://{host}:{port}"
+    # A signing key per home, kept, so a browser's session survives a restart.
+    secret_file = home / "api-jwt-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    passwords = home / "simple_auth_manager_passwords.json"
+    env = {
+        **os.environ,
+        **env,
+        "REWATCH_EXPORTS_DIR": str(settings.exports_dir),
+        "REWATCH_WAREHOUSE_DIR": str(settings.warehouse_dir),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__API__HOST": host,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__BASE_URL": url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secret_file.read_text().strip(),
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+    }
+    env.pop("AIRFLOW__LOGGING__LOGGING_LEVEL", None)
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    airflow_cli = Path(sys.executable).with_name("airflow")
+    served = Served(url=url, home=home, passwords_file=passwords)
+    try:
+        for name, args in SERVED_PROCESSES.items():
+            with (logs / f"{name}.log").open("a") as log:
+                served.processes[name] = subprocess.Popen(
+                    [str(airflow_cli) if airflow_cli.exists() else "airflow", *args],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # stop() ends each process's whole group
+                    preexec_fn=die_with_parent(),  # and a killed `rewatch airflow` leaves none behind
+                )
+    except BaseException:
+        served.stop()
+        raise
+    return served
+
+
+def healthy(url: str) -> bool:
+    """Whether the API server answers its health check."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
