@@ -24,6 +24,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from rewatch.contract import FIRST_NIGHT
+from rewatch.pipeline import export_poke_seconds
 from rewatch.settings import PUBLISHED_TABLES, WRITER_POOL
 
 SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
@@ -78,7 +79,12 @@ def _alert_on_failure(context) -> None:
     doc_md=__doc__,
 )
 def rewatch_nightly():
-    @task.sensor(poke_interval=300, timeout=EXPORT_WAIT.total_seconds(), mode="reschedule", retries=0)
+    @task.sensor(
+        poke_interval=export_poke_seconds(EXPORT_WAIT),
+        timeout=EXPORT_WAIT.total_seconds(),
+        mode="reschedule",
+        retries=0,
+    )
     def wait_for_export(data_interval_start=None) -> bool:
         from rewatch.pipeline import export_ready, night_of
 

@@ -447,6 +447,7 @@ def rebuild(wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = Fals
     from rewatch.pipeline import rebuild as run_rebuild
 
     settings = get_settings()
+    console.print(f"warehouse: {settings.warehouse_dir}")
     began = time.monotonic()
     try:
         with _writer("rewatch rebuild", wait), _showing_steps():
@@ -534,6 +535,7 @@ def maintain(
     from rewatch.pipeline import maintain as run_maintain
 
     settings = get_settings()
+    console.print(f"warehouse: {settings.warehouse_dir}")
     try:
         with _writer("rewatch maintain", wait), console.status("maintaining the lake..."):
             done = run_maintain(settings, keep_nights)
@@ -654,6 +656,7 @@ def docs(
     from rewatch.lake import lake_of
 
     settings = get_settings()
+    console.print(f"warehouse: {settings.warehouse_dir}")
     try:
         with console.status("dbt docs generate..."):
             page = generate_docs(settings, out)

@@ -300,6 +300,13 @@ def post_webhook(alert: dict, url: str | None = None, timeout: float = 10.0) -> 
         return False
 
 
+def export_poke_seconds(wait: dt.timedelta) -> float:
+    """How often the export sensor looks for a night's manifest: every 5 minutes over the
+    6-hour default, a twentieth of a shorter wait (at least each second), so that a short
+    wait ends when it says, not at the next 5-minute poke."""
+    return min(300.0, max(1.0, wait.total_seconds() / 20))
+
+
 def export_missing_message(night: dt.date, waited: dt.timedelta, settings: Settings | None = None) -> str:
     """What the export sensor says when it gives up."""
     settings = settings or get_settings()
@@ -307,5 +314,6 @@ def export_missing_message(night: dt.date, waited: dt.timedelta, settings: Setti
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"no export for {night} by {now}: waited {waited} for {manifest}. Check the exporter; "
-        f"once the night's files and manifest are there, clear this task (or re-run the night)."
+        f"once the night's files and manifest are there, re-run the night (`rewatch run --date {night}`; "
+        "on a deployment, clear this task in Airflow)."
     )

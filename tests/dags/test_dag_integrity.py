@@ -94,3 +94,16 @@ def test_maintenance_runs_weekly_as_one_writer_in_the_pool(dagbag):
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"  # a run at the time, no data interval
     assert dag.timetable.expression == "0 10 * * 0"  # weekly, after the nightly export wait
     assert dag.max_active_runs == 1 and dag.catchup is False
+
+
+def test_the_export_sensor_pokes_often_enough_for_its_wait(dag):
+    """#17: a 3.6-second wait used to last 5 minutes (one poke every 300 s, whatever the wait)."""
+    from datetime import timedelta
+
+    from rewatch.pipeline import export_poke_seconds
+
+    sensor = dag.get_task("wait_for_export")
+    assert sensor.poke_interval == export_poke_seconds(timedelta(seconds=sensor.timeout))
+    assert export_poke_seconds(timedelta(hours=6)) == 300  # the default wait: every 5 minutes
+    assert export_poke_seconds(timedelta(minutes=20)) == 60
+    assert export_poke_seconds(timedelta(hours=0.001)) == 1

@@ -117,6 +117,7 @@ def test_the_command_reports_what_it_did(maintained):
         app, ["maintain", "--keep-nights", "1"], env={"REWATCH_WAREHOUSE_DIR": str(settings.warehouse_dir)}
     )
     assert result.exit_code == 0, result.output
+    assert f"warehouse: {settings.warehouse_dir}" in result.output  # every command says which one
     assert "expired" in result.output and f"Time travel reaches {NIGHTS[2]} .. {NIGHTS[2]} (1 night)" in result.output
 
 
