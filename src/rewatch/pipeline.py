@@ -313,7 +313,8 @@ def export_missing_message(night: dt.date, waited: dt.timedelta, settings: Setti
     manifest = night_dir(settings.exports_dir, night) / MANIFEST_NAME
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"no export for {night} by {now}: waited {waited} for {manifest}. Check the exporter; "
+        f"no export for {night} by {now}: waited {dt.timedelta(seconds=round(waited.total_seconds()))} "
+        f"for {manifest}. Check the exporter; "
         f"once the night's files and manifest are there, re-run the night (`rewatch run --date {night}`; "
         "on a deployment, clear this task in Airflow)."
     )

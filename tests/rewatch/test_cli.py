@@ -196,3 +196,27 @@ def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_f
     assert "too-short" not in text  # a secret is never printed
     assert "warehouse:" not in text  # status did not run
     assert runner.invoke(app, ["status", "--help"]).exit_code == 0  # help is always shown
+
+
+def test_dag_tests_waiting_line_is_logged_once_per_run(caplog):
+    """#17: while a sensor waits, dag.test() logged "No tasks to run" every second."""
+    import logging
+
+    from rewatch.orchestrate import DAG_TEST_LOGGER, repeated_waits_said_once
+
+    logger = logging.getLogger(DAG_TEST_LOGGER)
+    with caplog.at_level(logging.WARNING, logger=DAG_TEST_LOGGER):
+        for _ in range(2):  # two nights
+            with repeated_waits_said_once():
+                for _ in range(5):
+                    logger.warning("No tasks to run. unrunnable tasks: %s", {"wait_for_export"})
+                logger.warning("something else")
+        logger.warning("No tasks to run. unrunnable tasks: %s", {"outside a run"})
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "No tasks to run. unrunnable tasks: {'wait_for_export'}",
+        "something else",
+        "No tasks to run. unrunnable tasks: {'wait_for_export'}",
+        "something else",
+        "No tasks to run. unrunnable tasks: {'outside a run'}",
+    ]
