@@ -132,7 +132,11 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
     noun_words = np.array(
         ["Kingdom", "Voyage", "Garden", "Heist", "Summer", "Island", "Code", "Friends", "Storm", "Tale"]
     )
-    series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3) % 10].rstrip('s')}s" for s in range(24)]
+    # Series s and s + 10 share their first word, so their second word moves on by one: every
+    # title name is unique (an analyst's top-10 never lists "the same" title twice).
+    series_names = [
+        f"The {movie_words[s % 10]} {noun_words[(s * 3 + s // 10) % 10].rstrip('s')}s" for s in range(24)
+    ]
     names, series_titles = [], []
     for row in catalog.itertuples():
         if row.title_type == "movie":

@@ -50,6 +50,7 @@ def test_realistic_population_and_delivery(generated_small):
     assert profiles["is_kids_profile"].any() and not profiles["is_kids_profile"].all()
     assert set(titles["title_type"]) == {"movie", "episode"}
     assert titles["credits_start_seconds"].isna().any()
+    assert not titles["title_name"].duplicated().any(), titles[titles["title_name"].duplicated(keep=False)]
 
     events = _events(generated_small)
     malformed = events["event_id"].str.startswith("bad")
