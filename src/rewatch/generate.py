@@ -134,9 +134,7 @@ def build_catalog(rng: np.random.Generator, start: dt.date, nights: int) -> pd.D
     )
     # Series s and s + 10 share their first word, so their second word moves on by one: every
     # title name is unique (an analyst's top-10 never lists "the same" title twice).
-    series_names = [
-        f"The {movie_words[s % 10]} {noun_words[(s * 3 + s // 10) % 10].rstrip('s')}s" for s in range(24)
-    ]
+    series_names = [f"The {movie_words[s % 10]} {noun_words[(s * 3 + s // 10) % 10].rstrip('s')}s" for s in range(24)]
     names, series_titles = [], []
     for row in catalog.itertuples():
         if row.title_type == "movie":

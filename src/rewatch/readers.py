@@ -128,6 +128,75 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, .
     )
 
 
+def _physical_lines(path: Path) -> int:
+    """The file's lines as a text editor counts them (a last line without a newline counts)."""
+    count, last = 0, b"\n"
+    with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            count, last = count + chunk.count(b"\n"), chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _number_by_physical_line(con: duckdb.DuckDBPyConnection, path: Path, relation: str) -> None:
+    """Make every record's line, readable (`_line`) or rejected (`line`), the line it starts on
+    in the file, as a person opening it sees it.
+
+    DuckDB's CSV reader counts a record whose quoted field spans lines as one line, and does
+    not number the readable records at all (they are counted, skipping blank lines). When the
+    file has exactly one line per record (the header, then the records: the usual case, checked
+    by counting newlines), both numberings are already the file's. Otherwise Python's csv
+    module, which reads the same dialect, finds each record's first line and DuckDB's count for
+    it (rows so far, blank ones included); rejects are renumbered through that count, and the
+    other records take the remaining first lines in order. If the two readers disagree on how
+    many records there are, DuckDB's numbering stays.
+    """
+    readable = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    rejected = {line for (line,) in con.execute(f"select line from {relation}_rejects").fetchall()}
+    if _physical_lines(path) == 1 + readable + len(rejected):
+        return
+    first_lines: dict[int, int] = {}  # DuckDB's line of a record -> the file's line it starts on
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as text:
+        reader = csv.reader(text)
+        next(reader, None)  # the header: line 1 for both
+        previous, counted = reader.line_num, 1
+        for row in reader:
+            counted += 1
+            if row:  # a blank line is no record, for either reader
+                first_lines[counted] = previous + 1
+            previous = reader.line_num
+    lines = [line for counted, line in first_lines.items() if counted not in rejected]
+    if len(lines) != readable or not rejected <= first_lines.keys():
+        return
+    import pyarrow as pa
+
+    con.register(f"{relation}_lines", pa.table({"ordinal": list(range(1, readable + 1)), "line": lines}))
+    con.register(
+        f"{relation}_reject_lines",
+        pa.table({"counted": sorted(rejected), "line": [first_lines[c] for c in sorted(rejected)]}),
+    )
+    try:
+        con.execute(
+            f"""
+            create or replace temp table {relation} as
+            select lines.line as _line, staged.* exclude (_line, ordinal)
+            from (select row_number() over (order by _line) as ordinal, * from {relation}) as staged
+            join {relation}_lines as lines using (ordinal)
+            order by lines.line
+            """
+        )
+        con.execute(
+            f"""
+            update {relation}_rejects set line = moved.line
+            from {relation}_reject_lines as moved
+            where {relation}_rejects.line = moved.counted
+            """
+        )
+    finally:
+        con.unregister(f"{relation}_lines")
+        con.unregister(f"{relation}_reject_lines")
+
+
 def _read_records(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: str, columns: tuple[str, ...], relation: str
 ) -> None:
@@ -179,6 +248,7 @@ def _read_records(
             asof left join rejected on staged._line - 1 > rejected.valid_rows_before
             """
         )
+        _number_by_physical_line(con, path, relation)
     elif fmt == "parquet":
         described = con.execute(
             f"select name from parquet_schema({sql_str(str(path))}) where num_children is null"

@@ -93,6 +93,33 @@ def test_malformed_csv_record_is_quarantined_and_reconciled(workdir):
     assert [r[2] for r in _rows(workdir, "playback_events")] == [2, 4, 5]
 
 
+def test_every_row_is_numbered_by_the_line_it_starts_on_in_the_file(workdir):
+    """#18 item 6: one numbering, the physical line a person opening the file sees (header = 1),
+    for loaded rows, rows the reader rejects and rows the rule checks quarantine, across a blank
+    line and a quoted field that spans two lines."""
+    events = [
+        event("e1", "play", "2026-03-02T19:00:00Z", "0"),
+        event("e2", "heartbeat", "2026-03-02T19:01:00Z", "60", device="dv\n1"),
+        event("e4", "heartbeat", "2026-03-02T19:01:10Z", "-5"),
+        event("e3", "stop", "2026-03-02T19:01:30Z", "90"),
+    ]
+    folder = write_night(workdir.exports_dir, NIGHT, events)
+    path = folder / "playback_events.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    assert len(lines) == 6  # header, e1, e2 on two lines, e4, e3
+    lines[2:2] = ["\n"]  # a blank line: line 3
+    lines[5:5] = ["only,two\n"]  # after e2 (lines 4-5): line 6
+    path.write_text("".join(lines))
+    from rewatch.contract import write_manifest
+
+    write_manifest(folder, NIGHT, {"playback_events.csv": 5, "titles.csv": 2, "households.csv": 2, "profiles.csv": 3})
+    load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
+    quarantined = [(r[2], r[3]) for r in _rows(workdir, "quarantine")]
+    assert quarantined == [(6, "malformed_csv_record: missing columns"), (7, "negative_position")]
+    loaded = [(r[3], r[2]) for r in _rows(workdir, "playback_events")]
+    assert loaded == [("e1", 2), ("e2", 4), ("e3", 8)]
+
+
 def test_snapshot_rows_are_checked_too(workdir):
     households = [["hh1", "US", "America/New_York"], ["hh2", "XX", "Mars/Olympus"]]
     write_night(workdir.exports_dir, NIGHT, GOOD, households=households)
