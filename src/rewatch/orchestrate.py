@@ -143,15 +143,27 @@ def run_nights(
     quiet: bool = True,
 ) -> list[NightOutcome]:
     """Run the DAG for each night in order; returns one outcome per night run."""
+    from functools import partial
+
+    from rewatch.build import published_fingerprint
+    from rewatch.stopping import stoppable
+
     prepare_airflow(quiet)
     dag = load_dag()
     settings = get_settings()
+    published = partial(published_fingerprint, settings)
     outcomes = []
     for night in nights:
         report = settings.reports_dir / night.isoformat() / "run.json"
         if report.exists():
             report.unlink()  # a stale report must never describe this run
-        with repeated_waits_said_once():
+        # Between the steps (each has its own stop, rewatch.pipeline._writing), above all while
+        # the sensor waits for the export, Airflow swallowed SIGTERM and SIGINT: a signal
+        # there ends the run too, saying so.
+        with (
+            repeated_waits_said_once(),
+            stoppable(f"night {night} (between its steps, or waiting for its export)", published),
+        ):
             run = dag.test(logical_date=logical_date_for(night))
         outcome = NightOutcome(night=night, state=str(run.state))
         if report.exists():

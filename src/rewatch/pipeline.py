@@ -41,6 +41,9 @@ def night_of(data_interval_start: dt.datetime | dt.date | str) -> dt.date:
 
 def export_ready(night: dt.date, settings: Settings | None = None) -> bool:
     """The night is complete once its manifest exists (the exporter writes it last)."""
+    from rewatch.stopping import rearm
+
+    rearm()  # the sensor's poke: a signal while the run waits for the export stops it (stopping.rearm)
     settings = settings or get_settings()
     return (night_dir(settings.exports_dir, night) / MANIFEST_NAME).is_file()
 

@@ -51,11 +51,28 @@ def stoppable(what: str, published: Callable[[], object] | None = None) -> Itera
         os._exit(128 + signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in SIGNALS}
+    _active.append(stop)
     try:
         yield
     finally:
+        _active.remove(stop)
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            # An enclosing block's stop, rather than what an Airflow task installed meanwhile.
+            signal.signal(sig, _active[-1] if _active else handler)
+
+
+# The stop handlers of the `stoppable` blocks in force, outermost first.
+_active: list[Callable[[int, object], None]] = []
+
+
+def rearm() -> None:
+    """Put the innermost `stoppable` block's stop back for SIGTERM and SIGINT. Airflow's task
+    runner replaces the SIGTERM handler whenever it runs a task in-process (its handler only
+    calls the operator's on_kill) and never restores it: the export sensor's poke calls this,
+    so that a run waiting for its export still stops on a signal."""
+    if _active and threading.current_thread() is threading.main_thread():
+        for sig in SIGNALS:
+            signal.signal(sig, _active[-1])
 
 
 def kill_with_parent(parent: int) -> None:

@@ -132,3 +132,25 @@ def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(
     assert Path(log).parent == warehouse.reports_dir / "logs" and Path(log).is_file()
     assert err == "", err[-3000:]
     assert not list(warehouse.build_dir.glob("next-*")), "the recovery run left a candidate behind"
+
+
+def test_a_signal_stops_a_run_waiting_for_its_export(warehouse):
+    """While the sensor waited (`--wait`), SIGTERM and SIGINT were swallowed: Airflow's task
+    runner installs its own SIGTERM handler for each task and never restores it. The run is
+    signalled once its log shows dag.test() waiting for the sensor's next poke."""
+    missing = dt.date(2026, 3, 20)  # no export for it
+    before = published_marker(warehouse)
+    run = _cli("run", "--date", missing.isoformat(), "--wait", env={"REWATCH_EXPORT_WAIT_HOURS": "1"})
+    log = next((Path(line.split()[1]) for line in run.stdout if line.startswith("log:")), None)
+    assert log is not None, run.stderr.read()[-3000:]
+    deadline = time.monotonic() + PATIENCE
+    while "No tasks to run" not in (log.read_text() if log.exists() else ""):
+        assert run.poll() is None, f"the run ended before waiting:\n{run.stderr.read()[-3000:]}"
+        assert time.monotonic() < deadline, "the run never waited for its export"
+        time.sleep(0.2)
+
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=PATIENCE)
+    assert run.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert f"stopped by SIGTERM during night {missing}" in stderr and "waiting for its export" in stderr
+    assert published_marker(warehouse) == before
