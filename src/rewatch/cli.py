@@ -56,6 +56,17 @@ RUN_WAIT_HELP = (
 )
 
 
+# `run` and `backfill`: where Airflow's own output goes.
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Print Airflow's own output (task logs) here instead of the run's log file under reports/logs/.",
+    ),
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         from importlib.metadata import version
@@ -408,14 +419,7 @@ def run(
     end: Annotated[
         dt.date | None, typer.Option("--to", parser=_date, help="Last night of a range (inclusive).")
     ] = None,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Print Airflow's own output (task logs) here instead of the run's log file under reports/logs/.",
-        ),
-    ] = False,
+    verbose: VerboseOption = False,
     wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Run the nightly DAG through Airflow for one night or a range, one night after another."""
@@ -426,14 +430,7 @@ def run(
 def backfill(
     start: Annotated[dt.date, typer.Option("--from", parser=_date, help="First night, YYYY-MM-DD.")],
     end: Annotated[dt.date, typer.Option("--to", parser=_date, help="Last night (inclusive).")],
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Print Airflow's own output (task logs) here instead of the run's log file under reports/logs/.",
-        ),
-    ] = False,
+    verbose: VerboseOption = False,
     wait: Annotated[bool, typer.Option("--wait", help=RUN_WAIT_HELP)] = False,
 ) -> None:
     """Re-run a range of nights through Airflow, one after another (each replaces its night)."""
