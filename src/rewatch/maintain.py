@@ -53,14 +53,12 @@ class MaintainError(lake.LakeError):
 
 def keep_nights_setting() -> int:
     """How many nightly publishes time travel keeps (`REWATCH_KEEP_NIGHTS`, default 90)."""
+    from rewatch.settings import whole_nights
+
     raw = os.environ.get(KEEP_NIGHTS_ENV, str(DEFAULT_KEEP_NIGHTS))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise MaintainError(f"{KEEP_NIGHTS_ENV}={raw!r}: give a whole number of nights, at least 1")
-    return value
+    if (wrong := whole_nights(raw)) is not None:
+        raise MaintainError(f"{KEEP_NIGHTS_ENV}={raw!r}: {wrong}")
+    return int(raw)
 
 
 @dataclass(frozen=True)

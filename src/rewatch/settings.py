@@ -100,8 +100,13 @@ def _hours(value: str) -> str | None:
     return None if ok else "not a number of hours above 0; e.g. 6 or 0.5"
 
 
-def _whole_nights(value: str) -> str | None:
-    return None if value.strip().isdigit() and int(value) >= 1 else "not a whole number of nights, at least 1; e.g. 90"
+def whole_nights(value: str) -> str | None:
+    """`REWATCH_KEEP_NIGHTS`: what `int()` reads, at least 1 (rewatch.maintain reads it so)."""
+    try:
+        ok = int(value) >= 1
+    except ValueError:
+        ok = False
+    return None if ok else "not a whole number of nights, at least 1; e.g. 90"
 
 
 def _cron(value: str) -> str | None:
@@ -111,9 +116,14 @@ def _cron(value: str) -> str | None:
 
 
 def _catalog(value: str) -> str | None:
-    if value.startswith("postgres:") and value.removeprefix("postgres:").strip():
+    """The catalogs rewatch.lake opens: `postgres:<libpq string>` or `sqlite:<file>`."""
+    kind, _, where = value.partition(":")
+    if kind in ("postgres", "sqlite") and where.strip():
         return None
-    return "not a catalog; give postgres:<libpq connection string>, e.g. 'postgres:dbname=rewatch host=db', or unset it"
+    return (
+        "not a catalog; give postgres:<libpq connection string> (e.g. 'postgres:dbname=rewatch host=db') "
+        "or sqlite:<file>, or unset it"
+    )
 
 
 def _url(value: str) -> str | None:
@@ -124,11 +134,13 @@ def _url(value: str) -> str | None:
 
 
 def _key(value: str) -> str | None:
-    return None if len(value) >= 16 else "shorter than 16 characters; use a random secret"
+    from rewatch.privacy import MIN_KEY_LENGTH  # the pseudonymizer's own rule
+
+    return None if len(value) >= MIN_KEY_LENGTH else f"shorter than {MIN_KEY_LENGTH} characters; use a random secret"
 
 
 def _folder(value: str) -> str | None:
-    path = Path(value).expanduser()
+    path = Path(value)  # as get_settings reads it
     return "is a file, not a folder" if path.exists() and not path.is_dir() else None
 
 
@@ -141,7 +153,7 @@ CHECKS = {
     "REWATCH_EXPORT_WAIT_HOURS": _hours,
     "REWATCH_SCHEDULE_CRON": _cron,
     "REWATCH_MAINTAIN_CRON": _cron,
-    "REWATCH_KEEP_NIGHTS": _whole_nights,
+    "REWATCH_KEEP_NIGHTS": whole_nights,
     "REWATCH_ALERT_WEBHOOK_URL": _url,
     "REWATCH_PSEUDONYMIZE_KEY": _key,
 }

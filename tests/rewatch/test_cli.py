@@ -196,6 +196,12 @@ def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_f
     assert "too-short" not in text  # a secret is never printed
     assert "warehouse:" not in text  # status did not run
     assert runner.invoke(app, ["status", "--help"]).exit_code == 0  # help is always shown
+    # What the code reads is valid: both catalogs rewatch.lake opens, and what maintain's int() takes.
+    from rewatch.settings import CHECKS
+
+    assert CHECKS["REWATCH_LAKE_CATALOG"](f"sqlite:{tmp_path / 'catalog.sqlite'}") is None
+    assert CHECKS["REWATCH_LAKE_CATALOG"]("postgres:dbname=rewatch host=db") is None
+    assert CHECKS["REWATCH_KEEP_NIGHTS"]("30") is None and CHECKS["REWATCH_KEEP_NIGHTS"]("two") is not None
 
 
 def test_dag_tests_waiting_line_is_logged_once_per_run(caplog):
