@@ -391,15 +391,9 @@ def audit(settings: Settings, night: dt.date | None, candidate: Path, docs_dir: 
         "docs_dir": str(docs_dir),
         "out": str(out),
     }
-    progress_file = docs_dir.parent / ".audit-progress.txt"
-    progress_file.unlink(missing_ok=True)
     env = {**os.environ}
-    if progress.watching():  # a terminal shows the suites as they finish
-        env[progress.PROGRESS_FILE_VAR] = str(progress_file)
-        progress.status("audit: starting")
-    with progress.watch_file(progress_file):
+    with progress.child_watched(docs_dir.parent / ".audit-progress.txt", env, "audit: starting"):
         proc = children.run("audit", "rewatch.audit:_main", [json.dumps(args)], env=env)
-    progress_file.unlink(missing_ok=True)
     if proc.returncode != 0 or not out.exists():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise RuntimeError(f"the audit could not run (exit {proc.returncode}):\n{tail}")
@@ -531,14 +525,9 @@ def audit_in_process(
                 "success": failed["error"] == 0,
             }
             faults.point(f"audit:after_suite:{suite_dict['name']}")
-            if progress_file := os.environ.get(progress.PROGRESS_FILE_VAR):
-                with open(progress_file, "a", encoding="utf-8") as shown:
-                    shown.write(
-                        f"audit: {len(result.suites)} of {len(suites)} suites checked, last {suite_dict['name']}\n"
-                    )
-        if render_docs and os.environ.get(progress.PROGRESS_FILE_VAR):
-            with open(os.environ[progress.PROGRESS_FILE_VAR], "a", encoding="utf-8") as shown:
-                shown.write("audit: writing the Data Docs page\n")
+            progress.tell(f"audit: {len(result.suites)} of {len(suites)} suites checked, last {suite_dict['name']}")
+        if render_docs:
+            progress.tell("audit: writing the Data Docs page")
         # Data Docs once, for every suite: as a checkpoint action the site was re-rendered after
         # each suite (GX compiles its page templates anew each time), most of the audit's time.
         if render_docs:

@@ -28,7 +28,6 @@ import yaml
 
 from rewatch import children, faults, lake, progress
 from rewatch.errors import PermanentError
-from rewatch.progress import PROGRESS_FILE_VAR
 from rewatch.rawzone import partition_nights
 from rewatch.settings import DBT_PROJECT_DIR, Settings
 
@@ -227,11 +226,7 @@ def run_dbt(
         start_from = next((p for p in (parse_cache, SHARED_PARSE_CACHE) if p.exists()), None)
         if start_from is not None:
             argv += ["--partial-parse-file-path", str(start_from)]
-    progress_file = run_dir / "progress.txt"
-    if progress.watching():  # a terminal shows dbt's nodes as they finish
-        env[PROGRESS_FILE_VAR] = str(progress_file)
-        progress.status("dbt: starting, reading the project")
-    with progress.watch_file(progress_file):
+    with progress.child_watched(run_dir / "progress.txt", env, "dbt: starting, reading the project"):
         finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
     if parse_cache is not None and finished.returncode == 0 and saved.exists():

@@ -152,12 +152,11 @@ def generate(
     """Write deterministic sample exports (and the ground truth of what was simulated)."""
     from rewatch.generate import generate as run_generate
 
-    first = start
     began = time.monotonic()
     with console.status("generating...") as status:
         result = run_generate(
             out,
-            first,
+            start,
             nights,
             households,
             seed,
@@ -361,10 +360,12 @@ def _run_locked(nights: list[dt.date], verbose: bool) -> int:
     with streams as user:
         out, errors = _console(user.out), _console(user.err)
         with _showing_steps(out):
-            return _run_nights_to(nights, verbose, out, errors, user.log_path)
+            return _run_nights_to(settings, nights, verbose, out, errors, user.log_path)
 
 
-def _run_nights_to(nights: list[dt.date], verbose: bool, console: Console, err: Console, log_path: Path | None) -> int:
+def _run_nights_to(
+    settings: Settings, nights: list[dt.date], verbose: bool, console: Console, err: Console, log_path: Path | None
+) -> int:
     import warnings
 
     from rewatch.orchestrate import run_nights
@@ -373,7 +374,6 @@ def _run_nights_to(nights: list[dt.date], verbose: bool, console: Console, err: 
         # Airflow's own deprecation chatter is not the user's business on a normal run.
         warnings.filterwarnings("ignore")
 
-    settings = get_settings()
     console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")
     if log_path is not None:
         console.print(f"log:       {log_path} (Airflow's own output; -v shows it here instead)")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from rewatch import faults
-from rewatch.progress import PROGRESS_FILE_VAR
+from rewatch import faults, progress
 
 
 def _after_model(event) -> None:
@@ -23,19 +22,17 @@ def _after_model(event) -> None:
 
 
 class _Progress:
-    """With `REWATCH_PROGRESS_FILE` set (a terminal watches the build: `rewatch.progress`), a line
-    per finished node appended to that file."""
+    """When someone watches the build (`rewatch.progress.child_watched`), a line per finished node."""
 
-    def __init__(self, path: str) -> None:
-        self.path, self.done = path, set()
+    def __init__(self) -> None:
+        self.done: set[str] = set()
 
     def __call__(self, event) -> None:
         if event.info.name != "NodeFinished":
             return
         unique_id = event.data.node_info.unique_id  # model.rewatch.<name>, test.rewatch.<name>.<hash>
         self.done.add(unique_id)
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(f"dbt: {len(self.done)} nodes done, last {unique_id.split('.')[2]}\n")
+        progress.tell(f"dbt: {len(self.done)} nodes done, last {unique_id.split('.')[2]}")
 
 
 def _close_database() -> None:
@@ -54,8 +51,8 @@ def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     callbacks = [_after_model] if faults.armed("build:") else []
-    if progress_file := os.environ.get(PROGRESS_FILE_VAR):
-        callbacks.append(_Progress(progress_file))
+    if os.environ.get(progress.PROGRESS_FILE_VAR):
+        callbacks.append(_Progress())
     try:
         result = dbtRunner(callbacks=callbacks).invoke(argv)
     finally:

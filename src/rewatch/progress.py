@@ -139,6 +139,28 @@ def interrupt() -> None:
             close()
 
 
+@contextlib.contextmanager
+def child_watched(progress_file: Path, env: dict[str, str], starting: str) -> Iterator[None]:
+    """Around a child process (dbt, the audit) started with `env`: when someone watches, show
+    `starting`, give the child `progress_file` to `tell()` into, and show each line it appends."""
+    progress_file.unlink(missing_ok=True)
+    if watching():
+        env[PROGRESS_FILE_VAR] = str(progress_file)
+        status(starting)
+    try:
+        with watch_file(progress_file):
+            yield
+    finally:
+        progress_file.unlink(missing_ok=True)
+
+
+def tell(line: str) -> None:
+    """In a child under `child_watched`: append `line` to its progress file (no-op otherwise)."""
+    if path := os.environ.get(PROGRESS_FILE_VAR):
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+
 def user_stderr_fd() -> int:
     """The file descriptor of the stderr the command started with (for a last line on a stop)."""
     return _user_stderr_fd
