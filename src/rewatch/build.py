@@ -597,6 +597,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
             ["docs", "generate", "--static"],
             [nights[-1]],
             previous,
+            parse_cache=parse_cache_path(settings),
         )
         target = dbt_run_dir(database) / "target"
         if proc.returncode != 0 or not (target / "static_index.html").exists():

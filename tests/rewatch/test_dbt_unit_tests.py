@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from rewatch import pipeline
-from rewatch.build import check_previous_state, dbt_run_dir, run_dbt
+from rewatch.build import check_previous_state, dbt_run_dir, parse_cache_path, run_dbt
 from rewatch.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -70,9 +70,18 @@ def _unit_results(settings, extra_vars: dict) -> dict[str, str]:
         nights,
         previous,
         vars_=extra_vars,
+        parse_cache=parse_cache_path(settings),
     )
     assert empty.returncode == 0, empty.stdout[-3000:]
-    proc = run_dbt(settings, database, ["test", "--select", "test_type:unit"], nights, previous, vars_=extra_vars)
+    proc = run_dbt(
+        settings,
+        database,
+        ["test", "--select", "test_type:unit"],
+        nights,
+        previous,
+        vars_=extra_vars,
+        parse_cache=parse_cache_path(settings),
+    )
     results = json.loads((dbt_run_dir(database) / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results["results"]}
     assert statuses, proc.stdout[-3000:]

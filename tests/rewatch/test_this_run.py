@@ -24,6 +24,7 @@ from rewatch.build import (
     candidate_path,
     check_previous_state,
     dbt_run_dir,
+    parse_cache_path,
     previous_state_tables,
     published_tables,
     run_dbt,
@@ -60,6 +61,7 @@ def _dbt(settings, database, select: str):
         ["build", "--select", select, "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
         [NIGHT],
         check_previous_state(settings),
+        parse_cache=parse_cache_path(settings),
     )
 
 
