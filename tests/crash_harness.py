@@ -65,6 +65,7 @@ def fault_points() -> list[str]:
         *(f"audit:after_suite:{suite['name']}" for suite in load_suites()),
         "audit:result_written",
         "publish:before_commit",
+        "publish:rewrite_before_commit",
         "publish:after_commit",
     ]
 
@@ -75,7 +76,7 @@ def phase_of(point: str) -> str:
 
 def published_by(point: str) -> bool:
     """Whether the night is published when the run dies at `point` (only after the lake COMMIT)."""
-    return point == "publish:after_commit"
+    return point in ("publish:rewrite_before_commit", "publish:after_commit")
 
 
 def run_night(env: dict, night: dt.date, timeout: float = 600) -> None:

@@ -14,7 +14,17 @@ The points, in the order a night reaches them:
 | `audit:after_suite:<suite>` | the audit child has validated `<suite>` |
 | `audit:result_written` | the audit child has written its result, the parent has not read it |
 | `publish:before_commit` | the night's lake transaction has written everything (its data files too), not yet committed |
-| `publish:after_commit` | the night's snapshot is committed, the scratch database and the run's report not yet done |
+| `publish:rewrite_before_commit` | the night is committed; the rewrite of the files its deletes left half empty (a second commit, tagged `maintain`) has run, not yet committed |
+| `publish:after_commit` | the night's snapshot (and its rewrite) is committed, the scratch database and the run's report not yet done |
+
+`rewatch maintain` (weekly, not part of a night) has its own, in its order:
+
+| point | where |
+| --- | --- |
+| `maintain:before_commit` | the compaction (merge and rewrite of data files) has run in its transaction, not yet committed |
+| `maintain:after_commit` | the compaction is committed; no snapshot expired yet |
+| `maintain:after_expire` | old snapshots are expired; the files they alone needed are not yet deleted |
+| `maintain:after_cleanup` | unneeded and orphaned files are deleted; the embedded catalog is not yet vacuumed |
 
 The crash tests start a run in its own session (process group) with the variable set; the
 kill is the run's own, at the point named, so the test never waits for a moment to pass.
@@ -40,7 +50,15 @@ STATIC_POINTS = (
     "load:before_ledger",
     "audit:result_written",
     "publish:before_commit",
+    "publish:rewrite_before_commit",
     "publish:after_commit",
+)
+# `rewatch maintain`'s points, in its order (not reached by a night's run).
+MAINTAIN_POINTS = (
+    "maintain:before_commit",
+    "maintain:after_commit",
+    "maintain:after_expire",
+    "maintain:after_cleanup",
 )
 
 

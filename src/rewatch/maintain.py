@@ -38,7 +38,7 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass
 
-from rewatch import lake
+from rewatch import faults, lake
 from rewatch.settings import Settings
 
 KEEP_NIGHTS_ENV = "REWATCH_KEEP_NIGHTS"
@@ -94,13 +94,15 @@ def _rewrite_sql(table: tuple[str, str] | None = None) -> str:
     return f"call ducklake_rewrite_data_files('lake', {where}delete_threshold => {REWRITE_DELETED_SHARE})"
 
 
-def _maintenance_commit(con, statements: list[str], message: str) -> tuple[int, int]:
+def _maintenance_commit(con, statements: list[str], message: str, fault_point: str) -> tuple[int, int]:
     """Run DuckLake compaction `statements` in one commit tagged `maintain`: (files read, files
-    written); (0, 0) when they had nothing to do, and then nothing is committed."""
+    written); (0, 0) when they had nothing to do, and then nothing is committed. `fault_point`
+    is reached with the statements run, before the commit (or the rollback)."""
     con.execute("begin")
     try:
         rows = [row for statement in statements for row in con.execute(statement).fetchall()]
         read, written = sum(row[2] for row in rows), sum(row[3] for row in rows)
+        faults.point(fault_point)
         if not read:
             con.execute("rollback")
             return 0, 0
@@ -118,6 +120,7 @@ def compact(con) -> tuple[int | None, int, int]:
         con,
         ["call ducklake_merge_adjacent_files('lake')", _rewrite_sql()],
         "maintain: merge and rewrite data files",
+        "maintain:before_commit",
     )
     return (lake.head(con) if read else None), read, written
 
@@ -131,6 +134,7 @@ def rewrite_deleted(con, tables: list[tuple[str, str]]) -> int:
         con,
         [_rewrite_sql(table) for table in tables],
         "maintain: rewrite the files a night's deletes left half empty",
+        "publish:rewrite_before_commit",
     )
     return read
 
@@ -207,10 +211,13 @@ def maintain(settings: Settings, keep_nights: int) -> Maintained:
         # rebuild or an erasure only the head is history).
         oldest = kept[0].snapshot if kept else lake.published_snapshot(con)
         commit, read, written = compact(con)
+        faults.point("maintain:after_commit")
         expired = expire_before(con, oldest)
+        faults.point("maintain:after_expire")
         removed = remove_unneeded_files(con)
     finally:
         con.close()
+    faults.point("maintain:after_cleanup")
     vacuumed = vacuum_catalog(settings)
     files_after, bytes_after = _files(settings)
     return Maintained(

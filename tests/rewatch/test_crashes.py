@@ -18,12 +18,21 @@ import sys
 
 import pytest
 
-from rewatch import faults, pipeline
+import rewatch
+from rewatch import faults, lake, pipeline
 from rewatch.compare import diff_warehouses
-from rewatch.lake import head_snapshot
+from rewatch.lake import LakeError, head_snapshot
 from rewatch.settings import Settings, get_settings
 from tests.conftest import START
-from tests.crash_harness import fault_points, leftovers, published_state, run_and_kill, run_night, trial
+from tests.crash_harness import (
+    fault_points,
+    leftovers,
+    published_by,
+    published_state,
+    run_and_kill,
+    run_night,
+    trial,
+)
 
 NIGHT = START + dt.timedelta(days=1)
 # One point of each kind; the soak (bench/crash_soak.py) draws from all of them.
@@ -33,6 +42,7 @@ POINTS = (
     "build:after_model:fct_watch_cycles",
     "audit:after_suite:raw_playback_events",
     "publish:before_commit",
+    "publish:rewrite_before_commit",
     "publish:after_commit",
 )
 
@@ -68,7 +78,13 @@ def test_a_run_killed_at_any_point_recovers_to_the_uninterrupted_result(publishe
     result = trial(root / "base", work, exports, NIGHT, point, old, new, root / "reference")
     assert result.killed_at == point
     assert result.survived, result.problems
-    assert result.state_after_kill == (new if point == "publish:after_commit" else old)
+    assert result.state_after_kill == (new if published_by(point) else old)
+    if point == "publish:rewrite_before_commit":  # the kill interrupted real work: the reference has the rewrite
+        con = lake.open_published(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
+        try:
+            assert [p.kind for p in lake.publishes(con)][-2:] == ["night", "maintain"]
+        finally:
+            con.close()
 
 
 def test_the_first_night_killed_before_its_commit_publishes_nothing_and_recovers(published_once):
@@ -84,6 +100,60 @@ def test_the_first_night_killed_before_its_commit_publishes_nothing_and_recovers
     assert not leftovers(work)
 
 
+MAINTAIN_RUNNER = "from rewatch import pipeline; pipeline.maintain(keep_nights=1)"
+
+
+def _maintain(env: dict, point: str | None = None) -> int:
+    """`rewatch maintain` keeping one night, in its own process group (killed at `point`, if any)."""
+    return subprocess.run(
+        [sys.executable, "-c", MAINTAIN_RUNNER],
+        env={**env, faults.ENV: point} if point else env,
+        start_new_session=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    ).returncode
+
+
+def test_maintenance_killed_at_any_point_changes_no_table_and_the_next_one_completes_it(published_once):
+    """`rewatch maintain` on two published nights, keeping one: killed at each of its points
+    (compaction uncommitted, committed, snapshots expired, files removed), the published tables
+    are the reference's, and the next maintenance leaves the lake as an uninterrupted one does:
+    the same files, no orphan, time travel to the kept night only."""
+    root, exports, _, new = published_once
+
+    def fresh(name: str) -> tuple[dict, Settings]:
+        work = root / name
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(root / "reference", work)
+        env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
+        return env, Settings(exports_dir=exports, warehouse_dir=work)
+
+    def files(settings: Settings) -> int:
+        return len(lake.data_files(settings))
+
+    env, uninterrupted = fresh("maintained")
+    assert _maintain(env) == 0
+    assert files(uninterrupted) < files(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
+    for point in faults.MAINTAIN_POINTS:
+        env, settings = fresh(f"maintain-{point.replace(':', '-')}")
+        assert _maintain(env, point) == -signal.SIGKILL, f"maintenance not killed at {point}"
+        assert published_state(settings) == new, point
+        assert all(c == (0, 0) for c in diff_warehouses(root / "reference", settings.warehouse_dir).values()), point
+        assert _maintain(env) == 0, point
+        assert published_state(settings) == new, point
+        assert all(c == (0, 0) for c in diff_warehouses(root / "reference", settings.warehouse_dir).values()), point
+        assert files(settings) == files(uninterrupted), point  # no orphan left by the kill
+        for night, kept in ((NIGHT, True), (START, False)):
+            try:
+                rewatch.connect(settings, as_of=night.isoformat()).close()
+                opened = True
+            except LakeError:
+                opened = False
+            assert opened == kept, (point, night)
+        assert not leftovers(settings.warehouse_dir), point
+
+
 def test_the_tested_points_are_real_points():
     points = fault_points()
     assert set(POINTS) <= set(points)
@@ -94,7 +164,7 @@ def test_the_tested_points_are_real_points():
 def test_every_kind_of_point_is_documented_and_every_static_point_is_reached():
     points = fault_points()
     documented = set(re.findall(r"^\| `([a-z_]+:[a-z_]+)", faults.__doc__, flags=re.MULTILINE))
-    kinds = {":".join(p.split(":")[:2]) for p in points}
+    kinds = {":".join(p.split(":")[:2]) for p in points} | set(faults.MAINTAIN_POINTS)
     assert kinds == documented, (kinds, documented)
     assert set(faults.STATIC_POINTS) <= set(points), set(faults.STATIC_POINTS) - set(points)
 
