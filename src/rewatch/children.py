@@ -68,15 +68,22 @@ class _Server:
             text=True,
             preexec_fn=die_with_parent(),
         )
-        ready = self.proc.stdout.readline()
-        if ready.strip() != "ready":
+        self.kind, self.ready = kind, False
+
+    def wait_ready(self) -> None:
+        """Wait for the server to have imported its modules (at once when it already has)."""
+        if self.ready:
+            return
+        if self.proc.stdout.readline().strip() != "ready":
             self.proc.kill()
-            raise RuntimeError(f"the {kind} child server could not start (exit {self.proc.wait()})")
+            raise RuntimeError(f"the {self.kind} child server could not start (exit {self.proc.wait()})")
+        self.ready = True
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def run(self, request: dict) -> int:
+        self.wait_ready()
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
@@ -99,6 +106,14 @@ def _server(kind: str) -> _Server:
         if server is None or not server.alive():
             server = _servers[key] = _Server(kind)
         return server
+
+
+def warm(*kinds: str) -> None:
+    """Start this thread's servers of `kinds` now, without waiting: their imports (dbt's,
+    Great Expectations') overlap the caller's own start (Airflow's) on another core, instead of
+    delaying the first night's build and audit."""
+    for kind in kinds:
+        _server(kind)
 
 
 def run(

