@@ -49,12 +49,14 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     # Python (tests/truth_marts.py).
     expected_daily = truth_marts.title_daily(root / "exports", generated.truth_dir)
     expected_performance = truth_marts.title_performance(root / "exports", generated.truth_dir)
+    expected_audiences = truth_marts.title_audience_performance(root / "exports", generated.truth_dir)
     con = published_connection(published)
     try:
         warehouse_sessions, truth_sessions = sessions_against_truth(con, generated.truth_dir)
         all_sessions = con.execute("select count(*) from main.fct_viewing_sessions").fetchone()[0]
         title_daily = truth_marts.published_title_daily(con, next(iter(expected_daily.values())).keys())
         performance = truth_marts.published_title_performance(con, next(iter(expected_performance.values())).keys())
+        audiences = truth_marts.published_title_audience_performance(con)
     finally:
         con.close()
     assert all_sessions == len(warehouse_sessions) == generated.sessions > 100
@@ -62,6 +64,14 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert title_daily == expected_daily
     assert performance == expected_performance
     assert {window for _, window in performance} == {"d7", "d28", "d91", "lifetime"}
+    # The kids / non-kids split (#16), from the same truth; both audiences have viewers here.
+    assert audiences == expected_audiences
+    assert {audience for *_, audience in audiences} == {"kids", "non_kids"}
+    assert all(
+        sum(audiences[(*key, a)]["starters"] for a in ("kids", "non_kids")) >= performance[key]["starters"]
+        for key in performance
+    )
+    assert sum(row["starters"] for (*_, audience), row in audiences.items() if audience == "kids") > 0
 
     nights = _table(published, "select night from main.rewatch_runs")
     assert nights == [(NIGHTS[0],), (NIGHTS[1],)]

@@ -119,15 +119,24 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
     }
 
 
-def title_performance(exports: Path, truth_dir: Path) -> dict[tuple[str, str], dict]:
+def title_performance(exports: Path, truth_dir: Path, audience: str | None = None) -> dict[tuple, dict]:
     """rpt_title_performance from the truth: (title_id, window_name) -> its figures (section 11).
 
     The catalog is the latest night's titles.csv: the content end is the credits offset, else the
     runtime (section 7); a window runs from the release date, inclusive, for its number of local
     days; a title without a release date has only `lifetime`.
+
+    With `audience` (`kids`, `non_kids`): rpt_title_audience_performance's figures instead,
+    counting only the sessions and completions of that audience's profiles (the latest
+    profiles.csv; a profile it does not list is not kids), for every title and window the
+    whole-audience table has.
     """
     catalog = {t["title_id"]: t for t in _snapshot(exports, "titles")}
+    kids = {p["profile_id"]: p["is_kids_profile"].lower() == "true" for p in _snapshot(exports, "profiles")}
     sessions, completions = _local_dates(exports, truth_dir)
+
+    def counted(profile_id: str) -> bool:
+        return audience is None or kids.get(profile_id, False) == (audience == "kids")
 
     def windows(title_id: str, local_date: dt.date):
         yield "lifetime"
@@ -141,18 +150,24 @@ def title_performance(exports: Path, truth_dir: Path) -> dict[tuple[str, str], d
     viewers: dict[tuple[str, str], set] = defaultdict(set)
     played: dict[tuple[str, str], int] = defaultdict(int)
     completed: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(int))
+    # A window has a row when a session or a completion (of any audience) falls in it.
+    keys = set()
     for s in sessions:
         for window in windows(s["title_id"], s["local_date"]):
+            keys.add((s["title_id"], window))
+            if not counted(s["profile_id"]):
+                continue
             played[(s["title_id"], window)] += s["played_seconds"]
             if s["is_view"]:
                 viewers[(s["title_id"], window)].add(s["household_id"])
     for c in completions:
         for window in windows(c["title_id"], c["local_date"]):
-            completed[(c["title_id"], window)][c["household_id"]] += 1
+            keys.add((c["title_id"], window))
+            if counted(c["profile_id"]):
+                completed[(c["title_id"], window)][c["household_id"]] += 1
 
     out = {}
-    # A window has a row when a session or a completion falls in it.
-    for key in played.keys() | completed.keys():
+    for key in keys:
         seconds = played.get(key, 0)
         title = catalog.get(key[0])
         starters = viewers[key]
@@ -175,8 +190,24 @@ def title_performance(exports: Path, truth_dir: Path) -> dict[tuple[str, str], d
         runtime = title and int(title["runtime_seconds"] or 0)
         row["views"] = round(hours / (runtime / 3600), 9) if runtime else None
         row["runtime_source"] = "catalog" if title else None
+        if audience is not None:  # the audience table has rule 11's counts and rates only
+            row = {k: row[k] for k in AUDIENCE_FIGURES}
+            key = (*key, audience)
         out[key] = row
     return out
+
+
+AUDIENCE_FIGURES = ("starters", "completers", "repeat_households", "completion_rate", "repeat_rate")
+
+
+def title_audience_performance(exports: Path, truth_dir: Path) -> dict[tuple, dict]:
+    """rpt_title_audience_performance from the truth: (title_id, window_name, audience) -> figures."""
+    return title_performance(exports, truth_dir, "kids") | title_performance(exports, truth_dir, "non_kids")
+
+
+def published_title_audience_performance(con) -> dict[tuple, dict]:
+    """The published rpt_title_audience_performance in the same shape."""
+    return _published(con, "rpt_title_audience_performance", ("title_id", "window_name", "audience"), AUDIENCE_FIGURES)
 
 
 def published_title_performance(con, columns) -> dict[tuple[str, str], dict]:

@@ -33,6 +33,7 @@ RULES = {
     "rewatches_count_completions_beyond_the_first_over_all_profiles",
     "session_local_time_and_daypart_follow_the_household_zone_or_none",
     "title_performance_counts_completers_among_the_windows_starters",
+    "audience_performance_counts_each_audiences_own_views_and_completions",
 }
 
 

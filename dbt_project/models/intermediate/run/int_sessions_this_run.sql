@@ -160,7 +160,7 @@ sessions_classified as (
         -- A trailer, hook or recap is never a view of anything.
         sessions_localized.played_seconds >= {{ var('rewatch__view_min_played_seconds') }}
         and sessions_localized.supplemental_type is null as is_view,
-        coalesce(profiles.is_kids_profile, false) as is_kids_profile,
+        {{ is_kids('profiles.is_kids_profile') }} as is_kids_profile,
         sessions_localized.event_count,
         sessions_localized.supplemental_type,
         sessions_localized.is_autoplay,

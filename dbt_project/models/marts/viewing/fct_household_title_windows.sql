@@ -1,6 +1,7 @@
 {{ config(meta={'rewatch_publish': 'apply'}) }}
 
--- Per household, title and launch window: did it view, how many completions, how long.
+-- Per household, title and launch window: did it view, how many completions, how long; and the
+-- same split by audience (kids and other profiles: docs/metrics.md, "Audiences").
 -- Windows count local days from the title's release date; `lifetime` has no bounds.
 with
 
@@ -25,6 +26,12 @@ cycles as (
 titles as (
 
     select * from {{ ref('int_titles_current') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('int_profiles_current') }}
 
 ),
 
@@ -76,6 +83,8 @@ session_windows as (
         sessions.title_id,
         window_bounds.window_name,
         bool_or(sessions.is_view) as has_view,
+        bool_or(sessions.is_view and sessions.is_kids_profile) as has_kids_view,
+        bool_or(sessions.is_view and not sessions.is_kids_profile) as has_non_kids_view,
         sum(sessions.played_seconds) as played_seconds
 
     from sessions
@@ -101,7 +110,8 @@ completion_windows as (
         cycles.household_id,
         cycles.title_id,
         window_bounds.window_name,
-        count(*) as completions
+        count(*) as completions,
+        count(*) filter (where {{ is_kids('profiles.is_kids_profile') }}) as kids_completions
 
     from cycles
     inner join changed_household_titles
@@ -116,6 +126,8 @@ completion_windows as (
                 or cycles.completed_local_date >= window_bounds.window_start_date
             )
             and (window_bounds.window_end_date is null or cycles.completed_local_date < window_bounds.window_end_date)
+    left join profiles
+        on cycles.profile_id = profiles.profile_id
     where cycles.is_completed
 
     group by cycles.household_id, cycles.title_id, window_bounds.window_name
@@ -130,7 +142,12 @@ household_title_windows as (
         coalesce(session_windows.window_name, completion_windows.window_name) as window_name,
         coalesce(session_windows.has_view, false) as has_view,
         coalesce(completion_windows.completions, 0) as completions,
-        coalesce(session_windows.played_seconds, 0) as played_seconds
+        coalesce(session_windows.played_seconds, 0) as played_seconds,
+        coalesce(session_windows.has_kids_view, false) as has_kids_view,
+        coalesce(completion_windows.kids_completions, 0) as kids_completions,
+        coalesce(session_windows.has_non_kids_view, false) as has_non_kids_view,
+        coalesce(completion_windows.completions, 0) - coalesce(completion_windows.kids_completions, 0)
+            as non_kids_completions
 
     from session_windows
     full outer join completion_windows

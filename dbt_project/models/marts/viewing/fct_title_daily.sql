@@ -58,7 +58,7 @@ day_completions as (
         cycles.title_id,
         cycles.completed_local_date as local_date,
         count(*) as completions,
-        count(*) filter (where coalesce(profiles.is_kids_profile, false)) as kids_completions
+        count(*) filter (where {{ is_kids('profiles.is_kids_profile') }}) as kids_completions
 
     from cycles
     inner join title_dates

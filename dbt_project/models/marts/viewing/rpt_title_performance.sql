@@ -37,16 +37,7 @@ performance as (
         title_windows.starters,
         -- A title with no runtime (never played past 0 s) cannot be completed: its completion
         -- figures and views are unknown (null), not zero.
-        case when titles.content_end_seconds is not null then title_windows.completers end as completers,
-        case when titles.content_end_seconds is not null then title_windows.repeat_households end as repeat_households,
-        case
-            when titles.content_end_seconds is not null
-                then title_windows.completers / nullif(title_windows.starters, 0)
-        end as completion_rate,
-        case
-            when titles.content_end_seconds is not null
-                then title_windows.repeat_households / nullif(title_windows.completers, 0)
-        end as repeat_rate,
+        {{ completion_figures('title_windows', 'titles') }},
         title_windows.hours_viewed,
         title_windows.hours_viewed / nullif(titles.runtime_seconds / 3600.0, 0) as views,
         -- `estimated`: the runtime (and so views and completions) rests on the largest bookmark seen.
