@@ -64,6 +64,7 @@ def fault_points() -> list[str]:
         *(f"build:after_model:{model}" for model in models),
         *(f"audit:after_suite:{suite['name']}" for suite in load_suites()),
         "audit:result_written",
+        "accept:before_ledger",
         "publish:before_commit",
         "publish:rewrite_before_commit",
         "publish:after_commit",

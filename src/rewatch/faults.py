@@ -13,9 +13,16 @@ The points, in the order a night reaches them:
 | `build:after_model:<model>` | dbt has committed `<model>` in the scratch database (every model that runs) |
 | `audit:after_suite:<suite>` | the audit child has validated `<suite>` |
 | `audit:result_written` | the audit child has written its result, the parent has not read it |
+| `accept:before_ledger` | publishing: the night's partitions are kept as its accepted delivery, all but the ledger |
 | `publish:before_commit` | the night's lake transaction has written everything (its data files too), not yet committed |
 | `publish:rewrite_before_commit` | the night is committed; the rewrite of the files its deletes left half empty (a second commit, tagged `maintain`) has run, not yet committed |
 | `publish:after_commit` | the night's snapshot (and its rewrite) is committed, the scratch database and the run's report not yet done |
+
+A night the audit refuses (or whose build fails for good) puts its accepted delivery back:
+
+| point | where |
+| --- | --- |
+| `restore:before_ledger` | the refused delivery's ledger is removed and every other partition is the accepted one again; the accepted ledger is not back yet |
 
 `rewatch maintain` (weekly, not part of a night) has its own, in its order:
 
@@ -49,10 +56,13 @@ PAUSE_FILE_ENV = "REWATCH_PAUSE_FILE"
 STATIC_POINTS = (
     "load:before_ledger",
     "audit:result_written",
+    "accept:before_ledger",
     "publish:before_commit",
     "publish:rewrite_before_commit",
     "publish:after_commit",
 )
+# Reached only when a night is refused (its accepted delivery restored).
+REFUSAL_POINTS = ("restore:before_ledger",)
 # `rewatch maintain`'s points, in its order (not reached by a night's run).
 MAINTAIN_POINTS = (
     "maintain:before_commit",

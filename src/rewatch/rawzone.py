@@ -142,6 +142,8 @@ def _link(source: Path, target: Path) -> None:
 def _mirror(raw_dir: Path, night: dt.date, to_accepted: bool) -> None:
     """Make one side of the night's partitions the same files as the other (ledger last)."""
     for table in (*[t for t in RAW_TABLES if t != "ledger"], "ledger"):
+        if table == "ledger":
+            faults.point("accept:before_ledger" if to_accepted else "restore:before_ledger")
         current, accepted = partition_path(raw_dir, table, night), accepted_path(raw_dir, table, night)
         source, target = (current, accepted) if to_accepted else (accepted, current)
         if source.exists():

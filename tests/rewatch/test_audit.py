@@ -529,3 +529,33 @@ def test_a_refused_delivery_is_never_read_by_a_later_rebuild(copied):
     assert summary["nights"] == [NIGHT1.isoformat(), NIGHT2.isoformat()]
     assert summary["audit"]["decision"] == "publish"
     assert diff_warehouses(published, settings.warehouse_dir) == {t: (0, 0) for t in PUBLISHED_TABLES}
+
+
+def test_a_refusal_killed_while_restoring_the_accepted_delivery_is_completed_by_the_next_run(copied):
+    """Night 1 (published) is re-delivered broken; its run is killed while the accepted delivery
+    goes back (`restore:before_ledger`). The night then counts as not loaded (no ledger), the
+    published lake is unchanged, and the next run of the still-broken delivery is refused again
+    and finishes the restore: the raw zone holds the accepted delivery, never the refused one."""
+    from rewatch.compare import PUBLISHED_TABLES, diff_warehouses
+    from rewatch.rawzone import partition_path
+    from tests.crash_harness import run_and_kill
+
+    settings = copied
+    accepted_rows = raw_rows(settings, "playback_events", NIGHT1)
+    published = copy_published(settings, settings.warehouse_dir.parent / "published-before")
+    shutil.rmtree(settings.exports_dir / NIGHT1.isoformat())
+    write_night(settings.exports_dir, NIGHT1, BROKEN_NIGHTS["position_vs_runtime"][0])
+    env = {
+        **os.environ,
+        "REWATCH_EXPORTS_DIR": str(settings.exports_dir),
+        "REWATCH_WAREHOUSE_DIR": str(settings.warehouse_dir),
+    }
+
+    assert run_and_kill(env, NIGHT1, "restore:before_ledger") == "restore:before_ledger"
+    assert not partition_path(settings.raw_dir, "ledger", NIGHT1).exists()  # "not loaded": loaded again next
+    assert diff_warehouses(published, settings.warehouse_dir) == {t: (0, 0) for t in PUBLISHED_TABLES}
+
+    _refused(settings, NIGHT1, BROKEN_NIGHTS["position_vs_runtime"][0])
+    assert partition_path(settings.raw_dir, "ledger", NIGHT1).exists()
+    assert raw_rows(settings, "playback_events", NIGHT1) == accepted_rows
+    assert diff_warehouses(published, settings.warehouse_dir) == {t: (0, 0) for t in PUBLISHED_TABLES}
