@@ -63,7 +63,7 @@ postgres:
 # Two workers (the machine's two cores), one test file per worker: a file's module fixtures
 # (a warehouse it builds once) stay on one worker.
 test: env postgres
-	$(RUN) pytest -n auto --maxprocesses 4 --dist loadfile --durations=15
+	$(RUN) pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: env
 	$(RUN) ruff check src dags tests bench
