@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from rewatch import faults
+from rewatch import faults, pipeline
 from rewatch.build import PARSE_CACHE
 from rewatch.compare import diff_warehouses
 from rewatch.contract import night_dir, read_manifest
@@ -80,16 +80,27 @@ def published_by(point: str) -> bool:
     return point in ("publish:rewrite_before_commit", "publish:after_commit")
 
 
-def run_night(env: dict, night: dt.date, timeout: float = 600) -> None:
-    """A nightly run to completion (the recovery run)."""
-    subprocess.run(
-        [sys.executable, "-c", RUNNER, night.isoformat()],
-        env={k: v for k, v in env.items() if k != faults.ENV},
-        check=True,
-        timeout=timeout,
-        capture_output=True,
-        start_new_session=True,
-    )
+def run_night(env: dict, night: dt.date) -> None:
+    """A nightly run to completion (the recovery run), in this process: the same step functions
+    as RUNNER, with this process's warm dbt and audit servers (a fresh interpreter would start
+    them again, importing dbt and Great Expectations: several seconds a run)."""
+    from rewatch.settings import get_settings
+
+    scoped = {k: v for k, v in env.items() if k.startswith("REWATCH_") and k not in (faults.ENV, faults.PAUSE_ENV)}
+    saved = {k: os.environ.get(k) for k in scoped}
+    os.environ.update(scoped)
+    try:
+        settings = get_settings()
+        loaded = pipeline.load(night, settings)
+        built = pipeline.build(night, settings)
+        audited = pipeline.audit(night, settings)
+        pipeline.publish(night, loaded, built, audited, settings)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_and_kill(env: dict, night: dt.date, point: str, timeout: float = 600) -> str:
@@ -166,8 +177,8 @@ def trial(base: Path, work: Path, exports: Path, night: dt.date, point: str, old
         problems.append(f"after the kill the lake holds {len(nights)} night commit(s) after the base, not {published}")
     try:
         run_night(env, night)
-    except subprocess.CalledProcessError as exc:
-        return Trial(point, killed_at, state, [*problems, f"re-run failed: {exc.stderr.decode()[-2000:]}"])
+    except Exception as exc:  # any failure of the re-run is the trial's finding
+        return Trial(point, killed_at, state, [*problems, f"re-run failed: {type(exc).__name__}: {str(exc)[-2000:]}"])
     diff = diff_warehouses(reference, work)
     if any(counts != (0, 0) for counts in diff.values()):
         problems.append(f"re-run differs from an uninterrupted run: {diff}")
