@@ -23,15 +23,15 @@ cycles as (
 
 ),
 
-titles as (
-
-    select * from {{ ref('int_titles_current') }}
-
-),
-
 profiles as (
 
     select * from {{ ref('int_profiles_current') }}
+
+),
+
+window_bounds as (
+
+    select * from {{ ref('int_title_windows') }}
 
 ),
 
@@ -42,37 +42,6 @@ changed_household_titles as (
         title_id
 
     from changes
-
-),
-
-windows as (
-
-    {%- for days in var('rewatch__performance_window_days') %}
-    select
-        'd{{ days }}' as window_name,
-        {{ days }} as window_days
-    union all
-    {%- endfor %}
-    select
-        'lifetime' as window_name,
-        null as window_days
-
-),
-
-window_bounds as (
-
-    select
-        titles.title_id,
-        windows.window_name,
-        case when windows.window_days is not null then titles.release_date end as window_start_date,
-        case
-            when windows.window_days is not null then titles.release_date + cast(windows.window_days as integer)
-        end as window_end_date
-
-    from titles
-    cross join windows
-    -- A launch window needs a launch: a title without a release date has only `lifetime`.
-    where windows.window_days is null or titles.release_date is not null
 
 ),
 
@@ -96,7 +65,7 @@ session_windows as (
         on
             sessions.title_id = window_bounds.title_id
             and (window_bounds.window_start_date is null or sessions.local_date >= window_bounds.window_start_date)
-            and (window_bounds.window_end_date is null or sessions.local_date < window_bounds.window_end_date)
+            and (window_bounds.window_end_date is null or sessions.local_date <= window_bounds.window_end_date)
     -- Title metrics leave out trailers, hooks and recaps.
     where sessions.supplemental_type is null
 
@@ -125,7 +94,7 @@ completion_windows as (
                 window_bounds.window_start_date is null
                 or cycles.completed_local_date >= window_bounds.window_start_date
             )
-            and (window_bounds.window_end_date is null or cycles.completed_local_date < window_bounds.window_end_date)
+            and (window_bounds.window_end_date is null or cycles.completed_local_date <= window_bounds.window_end_date)
     left join profiles
         on cycles.profile_id = profiles.profile_id
     where cycles.is_completed

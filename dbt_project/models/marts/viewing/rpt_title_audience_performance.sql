@@ -14,6 +14,12 @@ titles as (
 
 ),
 
+window_coverage as (
+
+    select * from {{ ref('int_title_windows') }}
+
+),
+
 audience_windows as (
 
     select
@@ -61,12 +67,20 @@ performance as (
         audience_figures.title_id,
         audience_figures.window_name,
         audience_figures.audience,
+        window_coverage.window_start_date,
+        window_coverage.window_end_date,
+        window_coverage.days_observed,
+        window_coverage.is_window_complete,
         audience_figures.starters,
         {{ completion_figures('audience_figures', 'titles') }}
 
     from audience_figures
     left join titles
         on audience_figures.title_id = titles.title_id
+    left join window_coverage
+        on
+            audience_figures.title_id = window_coverage.title_id
+            and audience_figures.window_name = window_coverage.window_name
 
 )
 

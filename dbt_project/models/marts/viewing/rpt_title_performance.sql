@@ -12,6 +12,12 @@ titles as (
 
 ),
 
+window_coverage as (
+
+    select * from {{ ref('int_title_windows') }}
+
+),
+
 title_windows as (
 
     select
@@ -34,6 +40,10 @@ performance as (
     select
         title_windows.title_id,
         title_windows.window_name,
+        window_coverage.window_start_date,
+        window_coverage.window_end_date,
+        window_coverage.days_observed,
+        window_coverage.is_window_complete,
         title_windows.starters,
         -- A title with no runtime (never played past 0 s) cannot be completed: its completion
         -- figures and views are unknown (null), not zero.
@@ -46,6 +56,10 @@ performance as (
     from title_windows
     left join titles
         on title_windows.title_id = titles.title_id
+    left join window_coverage
+        on
+            title_windows.title_id = window_coverage.title_id
+            and title_windows.window_name = window_coverage.window_name
 
 )
 
