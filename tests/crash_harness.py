@@ -21,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 
@@ -87,20 +88,12 @@ def run_night(env: dict, night: dt.date) -> None:
     from rewatch.settings import get_settings
 
     scoped = {k: v for k, v in env.items() if k.startswith("REWATCH_") and k not in (faults.ENV, faults.PAUSE_ENV)}
-    saved = {k: os.environ.get(k) for k in scoped}
-    os.environ.update(scoped)
-    try:
+    with mock.patch.dict(os.environ, scoped):
         settings = get_settings()
         loaded = pipeline.load(night, settings)
         built = pipeline.build(night, settings)
         audited = pipeline.audit(night, settings)
         pipeline.publish(night, loaded, built, audited, settings)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def run_and_kill(env: dict, night: dt.date, point: str, timeout: float = 600) -> str:

@@ -106,6 +106,9 @@ def logical_date_for(night: dt.date) -> dt.datetime:
     return dt.datetime.combine(night + dt.timedelta(days=1), dt.time(4, 0), tzinfo=dt.UTC)
 
 
+DAG_TEST_LOGGER = "airflow.sdk.definitions.dag"
+
+
 class _OncePerRun(logging.Filter):
     """`dag.test()` logs "No tasks to run. unrunnable tasks: ..." every second while a sensor
     waits for its next poke (a 6-hour export wait: 21,600 lines). One per DAG run says it."""
@@ -131,9 +134,6 @@ def repeated_waits_said_once() -> Iterator[_OncePerRun]:
         yield once
     finally:
         logger.removeFilter(once)
-
-
-DAG_TEST_LOGGER = "airflow.sdk.definitions.dag"
 
 
 def run_nights(

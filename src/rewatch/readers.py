@@ -24,6 +24,11 @@ from rewatch.netflix import EXPORT_COLUMNS, Rejected, ViewingActivityError, View
 from rewatch.rawzone import sql_str
 
 
+def _open(path: Path, mode: str = "rb", **kwargs):
+    """The file itself, or its content when it is gzip-compressed (`.gz`)."""
+    return (gzip.open if path.name.endswith(".gz") else open)(path, mode, **kwargs)
+
+
 def _read_header(path: Path) -> list[str]:
     """The first line's column names (a UTF-8 BOM is dropped).
 
@@ -32,8 +37,7 @@ def _read_header(path: Path) -> list[str]:
     first block here once made the same byte a crash in row 2 and a quarantined row in row 350).
     A header that is not UTF-8 refuses the file.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
+    with _open(path) as handle:
         first = handle.readline()
     try:
         text = first.decode("utf-8-sig")
@@ -131,7 +135,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, .
 def _physical_lines(path: Path) -> int:
     """The file's lines as a text editor counts them (a last line without a newline counts)."""
     count, last = 0, b"\n"
-    with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as raw:
+    with _open(path) as raw:
         while chunk := raw.read(1 << 20):
             count, last = count + chunk.count(b"\n"), chunk[-1:]
     return count + (last != b"\n")
@@ -155,8 +159,7 @@ def _number_by_physical_line(con: duckdb.DuckDBPyConnection, path: Path, relatio
     if _physical_lines(path) == 1 + readable + len(rejected):
         return
     first_lines: dict[int, int] = {}  # DuckDB's line of a record -> the file's line it starts on
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as text:
+    with _open(path, "rt", encoding="utf-8", errors="replace", newline="") as text:
         reader = csv.reader(text)
         next(reader, None)  # the header: line 1 for both
         previous, counted = reader.line_num, 1
