@@ -66,13 +66,14 @@ class Scope:
 
 # --- The batches the suites validate --------------------------------------------------------
 # The night's raw rows and the rows of the candidate this run rewrote (the streams in
-# `int_run_changes` from their recompute point, the (profile, title) pairs in
+# `int_run_changed_streams` from their recompute point, the (profile, title) pairs in
 # `int_run_changed_pairs` from theirs; a full rebuild's changes are everything) are dbt models,
 # built with the candidate: the one place an asset is mapped to its model.
 AUDIT_MODELS = {
     "raw_playback_events": "audit_raw_playback_events",
     "raw_playback_events_schema": "audit_raw_playback_events_schema",
     "fct_viewing_sessions": "audit_fct_viewing_sessions",
+    "run_streams": "audit_run_streams",
     "fct_watch_cycles": "audit_fct_watch_cycles",
     "fct_household_title_rewatches": "audit_fct_household_title_rewatches",
     "rpt_title_performance": "audit_rpt_title_performance",

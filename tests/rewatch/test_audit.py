@@ -268,7 +268,7 @@ CORRUPTIONS = {
     ),
     "hourly_cap": (
         CANDIDATE,
-        "update intermediate.int_playback_events_sessionized set played_seconds = 4000 where event_id = 'n4'",
+        "update this_run.int_events_this_run set played_seconds = 4000 where event_id = 'n4'",
         "no profile plays more than 60 minutes of one title per wall-clock hour",
     ),
     "cycle_coverage": (

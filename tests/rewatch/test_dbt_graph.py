@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from rewatch import pipeline
-from rewatch.audit import AUDIT_MODELS
+from rewatch.audit import AUDIT_MODELS, load_suites
 from rewatch.build import candidate_path, dbt_run_dir, run_dbt
 from rewatch.settings import Settings, get_settings
 
@@ -332,6 +332,28 @@ def test_the_audit_reads_its_batches_as_dbt_models_and_nothing_else_reads_them(m
     _assert_no_offenders(
         "audit models not in schema audit as views (tables when they read the lake), or read by other models", offenders
     )
+
+
+def test_the_suites_read_their_batch_and_nothing_else():
+    """A suite's SQL expectation reads its batch (`{batch}`, a dbt model of models/audit/) and
+    the CTEs it defines, never a relation by name: a column the check needs from another table
+    is a column of the batch's model, so lineage shows it and a renamed model fails dbt, not
+    a night's audit."""
+    read = re.compile(r"\b(?:from|join)\s+([^\s(),]+)", re.IGNORECASE)
+    defined = re.compile(r"\b(\w+)\s+as\s+(?:not\s+materialized\s+)?\(", re.IGNORECASE)
+    offenders = {}
+    for suite in load_suites():
+        for expectation in suite["expectations"]:
+            query = expectation["kwargs"].get("unexpected_rows_query")
+            if query is None:
+                continue
+            query = re.sub(r"\bdistinct\s+from\b", "distinct_from", query, flags=re.IGNORECASE)  # a comparison
+            ctes = set(defined.findall(query))
+            names = {name for name in read.findall(query) if name != "{batch}" and name not in ctes}
+            if names:
+                offenders[f"{suite['name']}: {expectation.get('description', query[:60])}"] = ", ".join(sorted(names))
+    assert "{batch}" in json.dumps([s["expectations"] for s in load_suites()])
+    _assert_no_offenders("suite queries reading a relation other than their batch", offenders)
 
 
 def test_every_applied_table_has_the_keys_it_replaces_and_nothing_else_does(manifest):

@@ -7,9 +7,9 @@ sessions as (
 
 ),
 
-changes as (
+changed_streams as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_streams') }}
 
 ),
 
@@ -19,17 +19,17 @@ titles as (
 
 ),
 
-changed_streams as (
+dim_titles as (
 
-    select
-        profile_id,
-        device_id,
-        title_id,
-        min(recompute_from) as recompute_from
+    select * from {{ ref('dim_titles') }}
 
-    from changes
+),
 
-    group by profile_id, device_id, title_id
+-- dim_titles keeps a row per catalog version: a title is in it when any version is.
+titles_in_dim_titles as (
+
+    select distinct title_id
+    from dim_titles
 
 ),
 
@@ -38,6 +38,7 @@ sessions_written as (
     select
         sessions.*,
         titles.runtime_seconds as title_runtime_seconds,
+        titles_in_dim_titles.title_id is not null as is_title_in_dim_titles,
 
         epoch(sessions.ended_at - sessions.started_at) as wall_clock_seconds
 
@@ -52,6 +53,9 @@ sessions_written as (
 
     left join titles
         on sessions.title_id = titles.title_id
+
+    left join titles_in_dim_titles
+        on sessions.title_id = titles_in_dim_titles.title_id
 
 )
 

@@ -14,9 +14,9 @@ changed_pairs as (
 
 ),
 
-changes as (
+changed_streams as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_streams') }}
 
 ),
 
@@ -44,12 +44,12 @@ published_sessions_kept as (
             published_sessions.profile_id = changed_pairs.profile_id
             and published_sessions.title_id = changed_pairs.title_id
             and published_sessions.started_at >= changed_pairs.cycles_from
-    anti join changes
+    anti join changed_streams
         on
-            published_sessions.profile_id = changes.profile_id
-            and published_sessions.device_id = changes.device_id
-            and published_sessions.title_id = changes.title_id
-            and published_sessions.started_at >= changes.recompute_from
+            published_sessions.profile_id = changed_streams.profile_id
+            and published_sessions.device_id = changed_streams.device_id
+            and published_sessions.title_id = changed_streams.title_id
+            and published_sessions.started_at >= changed_streams.recompute_from
 
 ),
 

@@ -4,13 +4,13 @@ with
 
 events as (
 
-    select * from {{ ref('int_playback_events_sessionized') }}
+    select * from {{ ref('int_events_this_run') }}
 
 ),
 
-changes as (
+changed_streams as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_streams') }}
 
 ),
 
@@ -57,18 +57,6 @@ sessions_aggregated as (
     from events
 
     group by session_id
-
-),
-
-changed_streams as (
-
-    select distinct
-        profile_id,
-        device_id,
-        title_id,
-        recompute_from
-
-    from changes
 
 ),
 

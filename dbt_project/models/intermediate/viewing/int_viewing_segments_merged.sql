@@ -7,13 +7,13 @@ with
 
 events as (
 
-    select * from {{ ref('int_playback_events_sessionized') }}
+    select * from {{ ref('int_events_this_run') }}
 
 ),
 
-changes as (
+changed_streams as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_streams') }}
 
 ),
 
@@ -86,18 +86,6 @@ segments_merged as (
     from segments_numbered
 
     group by session_id, segment_number
-
-),
-
-changed_streams as (
-
-    select distinct
-        profile_id,
-        device_id,
-        title_id,
-        recompute_from
-
-    from changes
 
 ),
 

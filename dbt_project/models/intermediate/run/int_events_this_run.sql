@@ -1,9 +1,9 @@
 -- This run only: the events of the changed streams from their recompute points, in sessions.
 with
 
-changes as (
+changed_streams as (
 
-    select * from {{ ref('int_run_changes') }}
+    select * from {{ ref('int_run_changed_streams') }}
 
 ),
 
@@ -18,19 +18,7 @@ deliveries as not materialized (
 
     select *
     from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
-    where event_at >= {{ run_bound(ref('int_run_changes'), 'min(recompute_from)') }}
-
-),
-
-changed_streams as (
-
-    select distinct
-        profile_id,
-        device_id,
-        title_id,
-        recompute_from
-
-    from changes
+    where event_at >= {{ run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') }}
 
 ),
 
