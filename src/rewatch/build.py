@@ -342,6 +342,19 @@ def _apply(con: duckdb.DuckDBPyConnection, table: PublishedTable, existing: set[
         con.execute(f"create schema if not exists lake.{table.schema}")
         con.execute(f"create or replace table {target} as select * from {source}")
         return
+    # A table an older rewatch published lacks the columns added since: inserting this run's
+    # rows would fail half-way with DuckDB's binder error. Say what to do instead.
+    built, published = (
+        {row[0] for row in con.execute(f"select column_name from (describe {relation})").fetchall()}
+        for relation in (source, target)
+    )
+    if built != published:
+        differences = [f"new {c}" for c in sorted(built - published)] + [f"gone {c}" for c in sorted(published - built)]
+        raise BuildError(
+            f"the published table {table.schema}.{table.name} has other columns than this rewatch builds "
+            f"({', '.join(differences[:5])}{' and more' if len(differences) > 5 else ''}): it was published by "
+            "another version. Run `rewatch rebuild` once; the published warehouse is unchanged."
+        )
     replaced = f"scratch.this_run.int_run_replaced__{table.name}"
     keys = [row[0] for row in con.execute(f"select column_name from (describe {replaced})").fetchall()]
     columns = ", ".join(keys)

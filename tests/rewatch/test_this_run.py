@@ -197,6 +197,29 @@ def test_a_published_lake_from_an_older_rewatch_is_refused_with_what_to_do(publi
     assert not candidate_path(settings, NIGHT).exists()
 
 
+def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_do(published, tmp_path, monkeypatch):
+    """A column added to an applied mart (the night inserts its rows into the published table)
+    is not one change capture reads, so the build cannot see it is missing: the publish says
+    what to do instead of failing half-way on DuckDB's binder error, and changes nothing."""
+    warehouse = tmp_path / "warehouse"
+    copy_published(published, warehouse)
+    older = _warehouse(warehouse)
+    con = lake.connect(older)
+    try:
+        lake.attach(con, lake.lake_of(older), read_only=False)
+        con.execute("alter table lake.main.fct_household_title_rewatches drop column days_viewed")
+    finally:
+        con.close()
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
+    settings = get_settings()
+    shutil.copytree(published.raw_dir, settings.raw_dir)
+    marker = published_marker(settings)
+    loaded, built = pipeline.load(NIGHT, settings), pipeline.build(NIGHT, settings)
+    with pytest.raises(BuildError, match=r"fct_household_title_rewatches .*new days_viewed.*rewatch rebuild"):
+        pipeline.publish(NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    assert published_marker(settings) == marker
+
+
 def test_rewatch_docs_shows_the_real_lineage(published, tmp_path):
     result = CliRunner().invoke(app, ["docs", "--out", str(tmp_path / "docs")])
     assert result.exit_code == 0, result.output
