@@ -35,6 +35,10 @@ RULES = {
     "title_performance_counts_completers_among_the_windows_starters",
     "audience_performance_counts_each_audiences_own_views_and_completions",
     "window_is_complete_only_when_every_local_date_is_delivered_in_every_zone",
+    "a_local_date_is_observed_when_its_night_and_both_neighbours_are_processed",
+    "staying_power_counts_households_by_day_since_release_and_rolls_7_observed_days",
+    "longevity_keeps_week4_against_week1_and_halves_from_the_7_day_peak",
+    "habits_count_local_days_school_days_and_the_time_between_completions",
 }
 
 
@@ -97,6 +101,10 @@ def test_every_rule_has_a_passing_unit_test(built_warehouse):
 
 
 def test_unit_tests_catch_a_changed_rule(built_warehouse):
-    # The same tests, with the session gap shortened to 29 minutes: the gap rule must fail.
-    statuses = _unit_results(built_warehouse, {"rewatch__session_gap_minutes": 29})
+    # The same tests, with the session gap shortened to 29 minutes and the bar for "unstoppable"
+    # raised above the 0.875 its test title keeps: both rules must fail.
+    statuses = _unit_results(
+        built_warehouse, {"rewatch__session_gap_minutes": 29, "rewatch__unstoppable_week4_to_week1": 0.9}
+    )
     assert statuses["session_gap_of_exactly_30_minutes_continues_31_splits"] == "fail"
+    assert statuses["longevity_keeps_week4_against_week1_and_halves_from_the_7_day_peak"] == "fail"

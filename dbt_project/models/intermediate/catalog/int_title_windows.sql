@@ -8,9 +8,9 @@ titles as (
 
 ),
 
-nights as (
+observed_dates as (
 
-    select * from {{ after_run('published_intermediate', 'int_nights_processed', ['export_date']) }}
+    select * from {{ ref('int_observed_local_dates') }}
 
 ),
 
@@ -45,19 +45,6 @@ window_bounds as (
     cross join windows
     -- A launch window needs a launch: a title without a release date has only `lifetime`.
     where windows.window_days is null or titles.release_date is not null
-
-),
-
--- A local date is delivered in every time zone (UTC-12 to UTC+14) once the nights of the UTC
--- dates before, on and after it are processed: its day runs from D-1 10:00 to D+1 12:00 UTC.
-observed_dates as (
-
-    select nights.export_date as local_date
-    from nights
-    semi join nights as day_before
-        on nights.export_date - 1 = day_before.export_date
-    semi join nights as day_after
-        on nights.export_date + 1 = day_after.export_date
 
 ),
 
