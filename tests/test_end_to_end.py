@@ -7,12 +7,13 @@ import json
 
 import pytest
 
+from rewatch import lake
 from rewatch.generate import generate
 from rewatch.lake import head_snapshot
 from rewatch.orchestrate import load_dag, run_nights
-from rewatch.settings import get_settings
+from rewatch.settings import Settings, get_settings
 from tests import truth_marts
-from tests.helpers import published_connection, published_marker, sessions_against_truth
+from tests.helpers import copy_published, published_connection, published_marker, sessions_against_truth
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
@@ -105,6 +106,36 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert [o.state for o in run_nights([NIGHTS[0]])] == ["success"]
     after = {t: _table(published, f"select * from main.{t}") for t in before}
     assert after == before
+    # Two nights deliver no local date in every time zone: nothing is judged unstoppable yet, and
+    # the summary says why instead of showing nothing.
+    assert "no title has its first 28 days since release delivered yet" in " ".join(shown.output.split())
+
+    # Real catalogs reuse names: two of the top titles renamed alike (in a copy, committed as a
+    # publish so readers see it) are told apart by their title ids.
+    copy = Settings(exports_dir=root / "exports", warehouse_dir=copy_published(published, root / "named"))
+    con = lake.connect(copy)
+    try:
+        lake.attach(con, lake.lake_of(copy), read_only=False)
+        top_two = [
+            row[0]
+            for row in con.execute(
+                "select title_id from lake.main.rpt_title_performance where window_name = 'lifetime' "
+                "order by starters desc, title_id limit 2"
+            ).fetchall()
+        ]
+        con.execute("begin")
+        con.execute(
+            "update lake.main.dim_titles set title_name = 'Same Name' where title_id in (select unnest(?))", [top_two]
+        )
+        lake.tag_commit(con, "lake", "night", [NIGHTS[1].isoformat()], "test: a shared title name")
+        con.execute("commit")
+    finally:
+        con.close()
+    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(copy.warehouse_dir))
+    shown = CliRunner().invoke(app, ["summary"])
+    assert shown.exit_code == 0, shown.output
+    for title_id in top_two:
+        assert f"Same Name ({title_id})" in shown.output, shown.output
 
 
 def test_a_bad_night_fails_closed(pipeline, monkeypatch):

@@ -766,6 +766,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
             row["top_daypart"] or "",
         )
     console.print(table)
+    console.print(_unstoppable_line(totals))
     console.print(f"published lake: {published.describe()}")
     console.print(
         f"query it read-only: REWATCH_WAREHOUSE_DIR={settings.warehouse_dir} uv run rewatch sql "
@@ -775,6 +776,22 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     console.print(
         "or from Python: import rewatch; rewatch.connect().sql(...)  (rewatch.connect(as_of='YYYY-MM-DD'): as that night left it)",
         soft_wrap=True,
+    )
+
+
+def _unstoppable_line(totals: dict) -> str:
+    """Is it unstoppable? (rpt_title_longevity): judged only once days 0-27 since release are delivered."""
+    from rewatch.report import UNSTOPPABLE_WEEK4_TO_WEEK1
+
+    rule = f"week 4 since release keeps >= {UNSTOPPABLE_WEEK4_TO_WEEK1:.0%} of week 1's household-days"
+    judged, unstoppable = totals["longevity_judged"], totals["unstoppable"]
+    if not judged:
+        return f"unstoppable ({rule}): no title has its first 28 days since release delivered yet (rpt_title_longevity)"
+    shown = ", ".join(unstoppable[:5]) + (f" and {len(unstoppable) - 5:,} more" if len(unstoppable) > 5 else "")
+    return (
+        f"unstoppable ({rule}): {len(unstoppable):,} of {judged:,} titles with 28 days since release delivered"
+        + (f": {shown}" if unstoppable else "")
+        + " (rpt_title_longevity)"
     )
 
 

@@ -217,7 +217,10 @@ def render_html(summary: dict) -> str:
 
 # The dayparts and their order are dbt's (var rewatch__dayparts): fct_title_daily has one
 # `<daypart>_sessions` column per daypart.
-DAYPARTS: list[str] = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["rewatch__dayparts"]
+_DBT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+DAYPARTS: list[str] = _DBT_VARS["rewatch__dayparts"]
+# rpt_title_longevity's bar for is_unstoppable (docs/metrics.md, "Staying power").
+UNSTOPPABLE_WEEK4_TO_WEEK1: float = _DBT_VARS["rewatch__unstoppable_week4_to_week1"]
 
 TOP_TITLES_SQL = f"""
 with daypart_sessions as (
@@ -236,9 +239,22 @@ top_dayparts as (
             list_position(counts, list_max(counts))
         ] as top_daypart
     from daypart_sessions
+),
+-- Two titles can share a name (real catalogs reuse them): then the name alone would list
+-- "the same" title twice, so it carries its title_id.
+current_titles as (
+    select
+        title_id,
+        title_name,
+        count(*) over (partition by title_name) > 1 as is_name_shared
+    from main.dim_titles
+    where is_current
 )
 select
-    coalesce(titles.title_name, performance.title_id) as title,
+    case
+        when titles.is_name_shared then titles.title_name || ' (' || performance.title_id || ')'
+        else coalesce(titles.title_name, performance.title_id)
+    end as title,
     performance.starters,
     performance.completers,
     performance.completion_rate,
@@ -249,8 +265,8 @@ select
     top_dayparts.kids_share,
     top_dayparts.top_daypart
 from main.rpt_title_performance as performance
-left join main.dim_titles as titles
-    on performance.title_id = titles.title_id and titles.is_current
+left join current_titles as titles
+    on performance.title_id = titles.title_id
 left join top_dayparts
     on performance.title_id = top_dayparts.title_id
 where performance.window_name = 'lifetime'
@@ -277,6 +293,13 @@ def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dic
         cursor = con.execute(TOP_TITLES_SQL, [top])
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        judged, unstoppable = con.execute(
+            "select count(*) filter (where longevity.week4_to_week1 is not null), "
+            "coalesce(list(coalesce(titles.title_name, longevity.title_id) order by longevity.week4_to_week1 desc, "
+            "longevity.title_id) filter (where longevity.is_unstoppable), []) "
+            "from main.rpt_title_longevity as longevity "
+            "left join main.dim_titles as titles on longevity.title_id = titles.title_id and titles.is_current"
+        ).fetchone()
     finally:
         con.close()
     totals = {
@@ -287,5 +310,9 @@ def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dic
         "completions": int(completions),
         "rewatches": int(rewatches),
         "repeat_households": repeaters,
+        # Titles whose days 0-27 since release are delivered (week4_to_week1 known), and those
+        # of them that keep week 1 in week 4 (is_unstoppable), best first.
+        "longevity_judged": judged,
+        "unstoppable": list(unstoppable),
     }
     return totals, rows
