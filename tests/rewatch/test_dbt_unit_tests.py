@@ -39,6 +39,8 @@ RULES = {
     "staying_power_counts_households_by_day_since_release_and_rolls_7_observed_days",
     "longevity_keeps_week4_against_week1_and_halves_from_the_7_day_peak",
     "habits_count_local_days_school_days_and_the_time_between_completions",
+    "season_progress_completes_when_every_episode_is_and_counts_its_binge_days",
+    "season_performance_counts_starters_of_the_window_and_completers_by_its_end",
 }
 
 

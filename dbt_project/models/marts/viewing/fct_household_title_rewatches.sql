@@ -38,6 +38,8 @@ household_sessions as (
         count(distinct sessions.profile_id) as profile_count,
         count(*) as session_count,
         sum(sessions.played_seconds) as played_seconds,
+        min(sessions.started_at) filter (where sessions.is_view) as first_viewed_at,
+        min(sessions.local_date) filter (where sessions.is_view) as first_viewed_local_date,
         {{ daypart_session_counts('sessions.daypart') }}
 
     from sessions
@@ -165,6 +167,7 @@ household_completions as (
         cycles.title_id,
         count(*) filter (where cycles.is_completed) as completions,
         min(cycles.completed_at) as first_completed_at,
+        min(cycles.completed_local_date) as first_completed_local_date,
         max(cycles.completed_at) as last_completed_at
 
     from cycles
@@ -186,7 +189,10 @@ rewatches as (
         greatest(coalesce(household_completions.completions, 0) - 1, 0) as rewatches,
         coalesce(household_completions.completions, 0) >= 2 as is_repeat_household,
         household_sessions.profile_count,
+        household_sessions.first_viewed_at,
+        household_sessions.first_viewed_local_date,
         household_completions.first_completed_at,
+        household_completions.first_completed_local_date,
         household_completions.last_completed_at,
         household_sessions.played_seconds,
         household_sessions.session_count,
