@@ -19,7 +19,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := False
 export SCARF_ANALYTICS := false
 
-.PHONY: help env postgres demo test lint format clean
+.PHONY: help env postgres chromium demo test lint format clean
 
 help:
 	@echo "make demo   generate $(DEMO_NIGHTS) sample nights, run them through Airflow, print a summary"
@@ -60,9 +60,15 @@ postgres:
 		echo "installing PostgreSQL (Debian packages) for the real-Airflow test"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
+# The morning page's test opens it in a real browser: Debian's Chromium, installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Chromium (Debian packages) for the morning page's browser test"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
 # Two workers (the machine's two cores), one test file per worker: a file's module fixtures
 # (a warehouse it builds once) stay on one worker.
-test: env postgres
+test: env postgres chromium
 	$(RUN) pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: env

@@ -13,11 +13,14 @@ from rewatch.lake import head_snapshot
 from rewatch.orchestrate import load_dag, run_nights
 from rewatch.settings import Settings, get_settings
 from tests import truth_marts
+from tests.browser import open_page
 from tests.helpers import copy_published, published_connection, published_marker, sessions_against_truth
 
 pytestmark = pytest.mark.slow
 START = dt.date(2026, 3, 2)
-NIGHTS = [START, START + dt.timedelta(days=1)]
+# Three nights: the middle local date is then delivered in every time zone, so staying power
+# has an observed day to draw.
+NIGHTS = [START + dt.timedelta(days=i) for i in range(3)]
 
 
 def _table(settings, sql):
@@ -31,18 +34,18 @@ def _table(settings, sql):
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    result = generate(root / "exports", START, 2, 60, seed=3, truth_dir=root / "truth")
+    result = generate(root / "exports", START, len(NIGHTS), 60, seed=3, truth_dir=root / "truth")
     return root, result
 
 
-def test_two_nights_end_to_end(pipeline, monkeypatch):
+def test_three_nights_end_to_end(pipeline, monkeypatch, tmp_path):
     root, generated = pipeline
     monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(root / "exports"))
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
     published = get_settings()
 
     outcomes = run_nights(NIGHTS)
-    assert [o.state for o in outcomes] == ["success", "success"]
+    assert [o.state for o in outcomes] == ["success"] * len(NIGHTS)
     assert outcomes[0].summary["load"]["events_loaded"] > 0
 
     # The warehouse's sessions are exactly the simulated ones.
@@ -75,7 +78,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert sum(row["starters"] for (*_, audience), row in audiences.items() if audience == "kids") > 0
 
     nights = _table(published, "select night from main.rewatch_runs")
-    assert nights == [(NIGHTS[0],), (NIGHTS[1],)]
+    assert nights == [(night,) for night in NIGHTS]
     # The DAG announces one Asset per table analysts got: every table the publish step wrote to
     # the lake's main schema, but the run log and the restatement log.
     lake_tables = _table(
@@ -86,7 +89,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     outlets = load_dag().get_task("publish").outlets
     assert sorted(asset.name.removeprefix("rewatch.") for asset in outlets) == [t for (t,) in lake_tables]
     assert not list((root / "warehouse" / "build").rglob("*.duckdb*"))
-    report = json.loads((root / "warehouse" / "reports" / NIGHTS[1].isoformat() / "run.json").read_text())
+    report = json.loads((root / "warehouse" / "reports" / NIGHTS[-1].isoformat() / "run.json").read_text())
     assert report["outcome"] == "published" and report["sessions"] == generated.sessions
 
     # What `rewatch summary` tells an analyst: its headline counts, from the truth (is_view is the
@@ -106,9 +109,10 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert [o.state for o in run_nights([NIGHTS[0]])] == ["success"]
     after = {t: _table(published, f"select * from main.{t}") for t in before}
     assert after == before
-    # Two nights deliver no local date in every time zone: nothing is judged unstoppable yet, and
-    # the summary says why instead of showing nothing.
+    # Three nights deliver one local date in every time zone: nothing is judged unstoppable yet,
+    # and the summary says why instead of showing nothing.
     assert "no title has its first 28 days since release delivered yet" in " ".join(shown.output.split())
+    _the_morning_page_opens_in_a_browser_offline(root / "warehouse" / "reports", tmp_path)
 
     # Real catalogs reuse names: two of the top titles renamed alike (in a copy, committed as a
     # publish so readers see it) are told apart by their title ids.
@@ -127,7 +131,7 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
         con.execute(
             "update lake.main.dim_titles set title_name = 'Same Name' where title_id in (select unnest(?))", [top_two]
         )
-        lake.tag_commit(con, "lake", "night", [NIGHTS[1].isoformat()], "test: a shared title name")
+        lake.tag_commit(con, "lake", "night", [NIGHTS[-1].isoformat()], "test: a shared title name")
         con.execute("commit")
     finally:
         con.close()
@@ -136,6 +140,24 @@ def test_two_nights_end_to_end(pipeline, monkeypatch):
     assert shown.exit_code == 0, shown.output
     for title_id in top_two:
         assert f"Same Name ({title_id})" in shown.output, shown.output
+
+
+def _the_morning_page_opens_in_a_browser_offline(reports, tmp_path):
+    """The last night's page and the index of every night, opened in headless Chromium: every
+    chart drew marks, the headline shows the change since the night before, nothing was logged
+    to the console, and the page asked nothing of the network (#16)."""
+    last = open_page(reports / NIGHTS[-1].isoformat() / "index.html", tmp_path / "night")
+    assert last.console == [] and last.requests == []
+    assert f"The warehouse this morning (change since {NIGHTS[-2].isoformat()})" in last.dom
+    charts = last.dom.split("<svg")[1:]
+    assert len(charts) == 5  # funnel, completions, two heat maps, staying power
+    assert all('class="mark"' in chart for chart in charts), [chart[:300] for chart in charts]
+    # The film kids finish again and again is drawn by day since release.
+    assert "The Unstoppable Summer" in charts[-1]
+    index = open_page(reports / "index.html", tmp_path / "index")
+    assert index.console == [] and index.requests == []
+    assert all(f"{night.isoformat()}/index.html" in index.dom for night in NIGHTS)
+    assert 'class="mark"' in index.dom
 
 
 def test_a_bad_night_fails_closed(pipeline, monkeypatch):
@@ -148,24 +170,24 @@ def test_a_bad_night_fails_closed(pipeline, monkeypatch):
     before = published_marker(settings)
     assert before[0] is not None
 
-    bad = root / "exports" / "2026-03-04"
+    bad = root / "exports" / "2026-03-06"
     bad.mkdir()
     good = root / "exports" / NIGHTS[0].isoformat()
     for f in good.iterdir():
         if f.name != "_manifest.json":
             (bad / f.name).write_bytes(f.read_bytes())
     manifest = json.loads((good / "_manifest.json").read_text())
-    manifest["export_date"] = "2026-03-04"
+    manifest["export_date"] = "2026-03-06"
     manifest["files"][0]["sha256"] = "0" * 64
     (bad / "_manifest.json").write_text(json.dumps(manifest))
 
-    (outcome,) = run_nights([dt.date(2026, 3, 4)])
+    (outcome,) = run_nights([dt.date(2026, 3, 6)])
     assert outcome.state == "failed"
     assert outcome.failed_task == "load_raw"
     assert "does not match the manifest" in outcome.error and str(bad) in outcome.error
     assert published_marker(settings) == before
     alerts = (root / "warehouse" / "reports" / "alerts.jsonl").read_text().splitlines()
-    assert json.loads(alerts[-1])["night"] == "2026-03-04"
+    assert json.loads(alerts[-1])["night"] == "2026-03-06"
 
 
 def test_a_night_the_audit_refuses_fails_the_dag_run_and_keeps_the_published_lake(pipeline, monkeypatch):

@@ -767,6 +767,9 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
         )
     console.print(table)
     console.print(_unstoppable_line(totals))
+    last_night = max((p for p in settings.reports_dir.glob("[0-9]*/index.html")), default=None)
+    if last_night is not None:
+        console.print(f"morning page: {last_night}   (every night: {settings.reports_dir / 'index.html'})")
     console.print(f"published lake: {published.describe()}")
     console.print(
         f"query it read-only: REWATCH_WAREHOUSE_DIR={settings.warehouse_dir} uv run rewatch sql "

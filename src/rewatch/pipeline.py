@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from contextlib import contextmanager
 from functools import partial
@@ -191,7 +192,7 @@ def publish(
             + (f", {len(restated):,} published figures restated" if restated else "")
         )
         outcome = "published with warnings" if audit_summary["decision"] == "publish_with_warnings" else "published"
-        return update_report(
+        report = update_report(
             settings,
             night,
             **counts,
@@ -200,7 +201,34 @@ def publish(
             restated=[{**r, "reasons": list(r["reasons"])} for r in restated[:RESTATEMENTS_SHOWN]],
             outcome=outcome,
             publish_decision=audit_summary["decision"],
+            morning=_morning(settings, night),
         )
+        _write_reports_index(settings)
+        return report
+
+
+def _morning(settings: Settings, night: dt.date) -> dict:
+    """The morning page's figures of a published night. The night is published already: a
+    figure that cannot be read is reported on the page, never a failed night."""
+    import duckdb
+
+    from rewatch.morning import morning_figures, previous_headline
+
+    try:
+        figures = morning_figures(settings, night)
+    except duckdb.Error as exc:
+        return {"error": f"the morning figures could not be read from the published lake: {str(exc).splitlines()[0]}"}
+    figures["previous"] = previous_headline(settings, night)
+    return figures
+
+
+def _write_reports_index(settings: Settings) -> None:
+    from rewatch.morning import write_index
+
+    try:
+        write_index(settings)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("the reports index could not be written: %s", exc)
 
 
 def rebuild(settings: Settings | None = None, kind: str = "rebuild") -> dict:

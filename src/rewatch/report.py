@@ -130,16 +130,28 @@ def _rows(pairs) -> str:
 
 
 def render_html(summary: dict) -> str:
-    """A one-page run report: counts loaded, quarantined by reason, sessions, suites, decision."""
+    """The night's page: the morning figures and charts once the night is published
+    (rewatch.morning), then the engineering part: counts loaded, quarantined by reason,
+    sessions, suites, decision. Self-contained: inline styles and SVG, no request elsewhere."""
+    from rewatch.morning import STYLE, render_morning
+
     load = summary.get("load") or {}
     audit = summary.get("audit") or {}
+    morning = summary.get("morning") or {}
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>rewatch {html.escape(str(summary.get('night')))}</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.error{color:#b00}.warning{color:#a60}</style>",
+        f"<style>{STYLE}</style>",
         "</head><body>",
         f"<h1>rewatch night {html.escape(str(summary.get('night')))}</h1>",
+        "<p><a href='../index.html'>every night</a></p>",
+    ]
+    if morning.get("error"):
+        parts.append(f"<p class='warning'>{html.escape(morning['error'])}</p>")
+    elif morning:
+        parts.append(render_morning(morning))
+    parts += [
+        "<h2>The night's run</h2>",
         "<table>",
         _rows(
             [
@@ -255,6 +267,7 @@ select
         when titles.is_name_shared then titles.title_name || ' (' || performance.title_id || ')'
         else coalesce(titles.title_name, performance.title_id)
     end as title,
+    performance.title_id,
     performance.starters,
     performance.completers,
     performance.completion_rate,
@@ -263,12 +276,16 @@ select
     performance.hours_viewed,
     performance.views,
     top_dayparts.kids_share,
-    top_dayparts.top_daypart
+    top_dayparts.top_daypart,
+    longevity.week4_to_week1,
+    longevity.is_unstoppable
 from main.rpt_title_performance as performance
 left join current_titles as titles
     on performance.title_id = titles.title_id
 left join top_dayparts
     on performance.title_id = top_dayparts.title_id
+left join main.rpt_title_longevity as longevity
+    on performance.title_id = longevity.title_id
 where performance.window_name = 'lifetime'
 order by performance.starters desc, performance.title_id
 limit ?
