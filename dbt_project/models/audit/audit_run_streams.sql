@@ -45,7 +45,8 @@ pairs_split as (
         case
             when next_event_at is null or next_event_at <= date_trunc('hour', event_at) + interval 1 hour
                 then played_seconds
-            else played_seconds * epoch(date_trunc('hour', event_at) + interval 1 hour - event_at)
+            else
+                played_seconds * epoch(date_trunc('hour', event_at) + interval 1 hour - event_at)
                 / epoch(next_event_at - event_at)
         end as first_hour_seconds
 
@@ -57,12 +58,22 @@ pairs_split as (
 
 stream_hour_shares as (
 
-    select profile_id, device_id, title_id, hour_start, first_hour_seconds as played_seconds
+    select
+        profile_id,
+        device_id,
+        title_id,
+        hour_start,
+        first_hour_seconds as played_seconds
     from pairs_split
 
     union all
 
-    select profile_id, device_id, title_id, hour_start + interval 1 hour, played_seconds - first_hour_seconds
+    select
+        profile_id,
+        device_id,
+        title_id,
+        hour_start + interval 1 hour as hour_start,
+        played_seconds - first_hour_seconds as played_seconds
     from pairs_split
     where played_seconds > first_hour_seconds
 

@@ -22,6 +22,24 @@ title_windows as (
 
 -- A season launches with its first episode: the windows of that episode's title (the same
 -- release date) are the season's, with their coverage.
+season_episodes as (
+
+    select
+        *,
+        row_number() over (
+            partition by series_title, season_number
+            order by release_date nulls last, episode_number nulls last, title_id
+        ) = 1 as is_first_released
+
+    from titles
+
+    where
+        title_type = 'episode'
+        and series_title is not null
+        and season_number is not null
+
+),
+
 season_premieres as (
 
     select
@@ -30,19 +48,7 @@ season_premieres as (
         min(release_date) as season_release_date,
         min(title_id) filter (where is_first_released) as premiere_title_id
 
-    from (
-        select
-            *,
-            row_number() over (
-                partition by series_title, season_number
-                order by release_date nulls last, episode_number nulls last, title_id
-            ) = 1 as is_first_released
-        from titles
-        where
-            title_type = 'episode'
-            and series_title is not null
-            and season_number is not null
-    )
+    from season_episodes
 
     group by series_title, season_number
 

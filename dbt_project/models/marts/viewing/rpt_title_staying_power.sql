@@ -22,7 +22,8 @@ observed_dates as (
 
 days_since_release as (
 
-    select unnest(range(0, {{ var('rewatch__staying_power_days') }} + 1)) as day_since_release
+    select
+        unnest(range(0, {{ var('rewatch__staying_power_days') }} + 1)) as day_since_release
 
 ),
 
@@ -31,6 +32,7 @@ days_since_release as (
 last_observed as (
 
     select max(local_date) as local_date
+
     from observed_dates
 
 ),
@@ -39,7 +41,10 @@ last_observed as (
 -- and recaps).
 titles_watched as (
 
-    select titles.title_id, titles.release_date
+    select
+        titles.title_id,
+        titles.release_date
+
     from titles
     semi join title_daily
         on titles.title_id = title_daily.title_id
@@ -57,7 +62,9 @@ title_days as (
     from titles_watched
     cross join days_since_release
     cross join last_observed
-    where titles_watched.release_date + cast(days_since_release.day_since_release as integer) <= last_observed.local_date
+    where
+        titles_watched.release_date + cast(days_since_release.day_since_release as integer)
+        <= last_observed.local_date
 
 ),
 
@@ -114,17 +121,19 @@ titles_observed as (
 staying_power as (
 
     select
-        title_id,
-        day_since_release,
-        local_date,
-        is_day_observed,
-        households,
-        views,
-        completions,
-        kids_completions,
+        days_rolled.title_id,
+        days_rolled.day_since_release,
+        days_rolled.local_date,
+        days_rolled.is_day_observed,
+        days_rolled.households,
+        days_rolled.views,
+        days_rolled.completions,
+        days_rolled.kids_completions,
         -- Only over 7 observed days since release: the first six days and any window with a
         -- date not yet delivered in every zone have none.
-        case when days_observed_in_7 = 7 then cast(household_days_in_7 as bigint) end as households_rolling_7d
+        case
+            when days_rolled.days_observed_in_7 = 7 then cast(days_rolled.household_days_in_7 as bigint)
+        end as households_rolling_7d
 
     from days_rolled
     semi join titles_observed
