@@ -728,7 +728,7 @@ def sql(
 def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     """Summarise the published warehouse: totals and the top titles (starters, completers, repeats)."""
     from rewatch.lake import head_snapshot, lake_of
-    from rewatch.report import warehouse_summary
+    from rewatch.morning import warehouse_summary
 
     settings = get_settings()
     published = lake_of(settings)
@@ -784,7 +784,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
 
 def _unstoppable_line(totals: dict) -> str:
     """Is it unstoppable? (rpt_title_longevity): judged only once days 0-27 since release are delivered."""
-    from rewatch.report import UNSTOPPABLE_WEEK4_TO_WEEK1
+    from rewatch.morning import UNSTOPPABLE_WEEK4_TO_WEEK1
 
     rule = f"week 4 since release keeps >= {UNSTOPPABLE_WEEK4_TO_WEEK1:.0%} of week 1's household-days"
     judged, unstoppable = totals["longevity_judged"], totals["unstoppable"]

@@ -15,8 +15,10 @@ import html
 import json
 from pathlib import Path
 
+import yaml
+
 from rewatch import charts
-from rewatch.settings import Settings
+from rewatch.settings import DBT_PROJECT_DIR, Settings
 
 TOP_TITLES = 10
 CHARTED_TITLES = 5
@@ -35,44 +37,149 @@ HEADLINES = (
 )
 
 
-def morning_figures(settings: Settings, night: dt.date) -> dict:
-    """The page's figures from the published lake, as the night left it."""
-    from rewatch.lake import open_published
-    from rewatch.report import warehouse_summary
+# The dayparts and their order are dbt's (var rewatch__dayparts): fct_title_daily has one
+# `<daypart>_sessions` column per daypart.
+_DBT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+DAYPARTS: list[str] = _DBT_VARS["rewatch__dayparts"]
+# rpt_title_longevity's bar for is_unstoppable (docs/metrics.md, "Staying power").
+UNSTOPPABLE_WEEK4_TO_WEEK1: float = _DBT_VARS["rewatch__unstoppable_week4_to_week1"]
 
-    totals, top = warehouse_summary(settings, TOP_TITLES)
+TOP_TITLES_SQL = f"""
+with daypart_sessions as (
+    select
+        title_id,
+        sum(kids_sessions) / nullif(sum(sessions), 0) as kids_share,
+        [{", ".join(f"sum({daypart}_sessions)" for daypart in DAYPARTS)}] as counts
+    from main.fct_title_daily
+    group by title_id
+),
+top_dayparts as (
+    select
+        title_id,
+        kids_share,
+        {DAYPARTS!r}[
+            list_position(counts, list_max(counts))
+        ] as top_daypart
+    from daypart_sessions
+),
+-- Two titles can share a name (real catalogs reuse them): then the name alone would list
+-- "the same" title twice, so it carries its title_id.
+current_titles as (
+    select
+        title_id,
+        title_name,
+        count(*) over (partition by title_name) > 1 as is_name_shared
+    from main.dim_titles
+    where is_current
+)
+select
+    case
+        when titles.is_name_shared then titles.title_name || ' (' || performance.title_id || ')'
+        else coalesce(titles.title_name, performance.title_id)
+    end as title,
+    performance.title_id,
+    performance.starters,
+    performance.completers,
+    performance.completion_rate,
+    performance.repeat_households,
+    performance.repeat_rate,
+    performance.hours_viewed,
+    performance.views,
+    top_dayparts.kids_share,
+    top_dayparts.top_daypart,
+    longevity.week4_to_week1,
+    longevity.is_unstoppable
+from main.rpt_title_performance as performance
+left join current_titles as titles
+    on performance.title_id = titles.title_id
+left join top_dayparts
+    on performance.title_id = top_dayparts.title_id
+left join main.rpt_title_longevity as longevity
+    on performance.title_id = longevity.title_id
+where performance.window_name = 'lifetime'
+order by performance.starters desc, performance.title_id
+limit ?
+"""
+
+
+def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dict]]:
+    """Totals and the top titles by lifetime starters, read-only from the published lake."""
+    from rewatch.lake import open_published
+
     con = open_published(settings)
     try:
-        households_viewing = con.execute(
-            "select count(distinct household_id) from main.fct_household_title_rewatches where days_viewed > 0"
-        ).fetchone()[0]
-        distribution = con.execute(
-            f"select least(completions, {COMPLETION_BUCKETS}) as bucket, count(*) "
-            "from main.fct_household_title_rewatches where completions >= 1 group by bucket order by bucket"
-        ).fetchall()
-        # The local days the night can still change (its UTC day reaches D-1 and D+1 somewhere),
-        # and the week before: read by local_date, so the scan skips older files.
-        heat = con.execute(
-            """
-            select
-                case when is_kids_profile then 'kids' else 'non_kids' end as audience,
-                isodow(local_started_at) as weekday,
-                hour(local_started_at) as hour,
-                count(*) as sessions
-            from main.fct_viewing_sessions
-            where local_date between ? and ? and supplemental_type is null
-            group by all
-            """,
-            [night - dt.timedelta(days=HEATMAP_DAYS - 1), night],
-        ).fetchall()
-        charted = [row["title_id"] for row in top[:CHARTED_TITLES]]
-        staying = con.execute(
-            "select title_id, day_since_release, households from main.rpt_title_staying_power "
-            "where title_id in (select unnest(?)) and is_day_observed order by title_id, day_since_release",
-            [charted],
-        ).fetchall()
+        return summary_figures(con, top)
     finally:
         con.close()
+
+
+def summary_figures(con, top: int) -> tuple[dict, list[dict]]:
+    """`warehouse_summary` on an open connection to the published lake."""
+    nights = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()[0]
+    sessions, view_sessions, households = con.execute(
+        "select count(*), count(*) filter (where is_view), count(distinct household_id) from main.fct_viewing_sessions"
+    ).fetchone()
+    completions, rewatches, repeaters = con.execute(
+        "select coalesce(sum(completions), 0), coalesce(sum(rewatches), 0), "
+        "count(*) filter (where is_repeat_household) from main.fct_household_title_rewatches"
+    ).fetchone()
+    cursor = con.execute(TOP_TITLES_SQL, [top])
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    judged, unstoppable = con.execute(
+        "select count(*) filter (where longevity.week4_to_week1 is not null), "
+        "coalesce(list(coalesce(titles.title_name, longevity.title_id) order by longevity.week4_to_week1 desc, "
+        "longevity.title_id) filter (where longevity.is_unstoppable), []) "
+        "from main.rpt_title_longevity as longevity "
+        "left join main.dim_titles as titles on longevity.title_id = titles.title_id and titles.is_current"
+    ).fetchone()
+    totals = {
+        "nights": nights,
+        "households": households,
+        "sessions": sessions,
+        "view_sessions": view_sessions,
+        "completions": int(completions),
+        "rewatches": int(rewatches),
+        "repeat_households": repeaters,
+        # Titles whose days 0-27 since release are delivered (week4_to_week1 known), and those
+        # of them that keep week 1 in week 4 (is_unstoppable), best first.
+        "longevity_judged": judged,
+        "unstoppable": list(unstoppable),
+    }
+    return totals, rows
+
+
+def morning_figures(con, night: dt.date) -> dict:
+    """The page's figures, read on `con`: the published lake as the night left it."""
+    totals, top = summary_figures(con, TOP_TITLES)
+    households_viewing = con.execute(
+        "select count(distinct household_id) from main.fct_household_title_rewatches where days_viewed > 0"
+    ).fetchone()[0]
+    distribution = con.execute(
+        f"select least(completions, {COMPLETION_BUCKETS}) as bucket, count(*) "
+        "from main.fct_household_title_rewatches where completions >= 1 group by bucket order by bucket"
+    ).fetchall()
+    # The local days the night can still change (its UTC day reaches D-1 and D+1 somewhere),
+    # and the week before: read by local_date, so the scan skips older files.
+    heat = con.execute(
+        """
+        select
+            case when is_kids_profile then 'kids' else 'non_kids' end as audience,
+            isodow(local_started_at) as weekday,
+            hour(local_started_at) as hour,
+            count(*) as sessions
+        from main.fct_viewing_sessions
+        where local_date between ? and ? and supplemental_type is null
+        group by all
+        """,
+        [night - dt.timedelta(days=HEATMAP_DAYS - 1), night],
+    ).fetchall()
+    charted = [row["title_id"] for row in top[:CHARTED_TITLES]]
+    staying = con.execute(
+        "select title_id, day_since_release, households from main.rpt_title_staying_power "
+        "where title_id in (select unnest(?)) and is_day_observed order by title_id, day_since_release",
+        [charted],
+    ).fetchall()
     names = {row["title_id"]: row["title"] for row in top}
     curves: dict[str, list[list[int]]] = {}
     for title_id, day, households in staying:
@@ -233,18 +340,12 @@ def render_morning(morning: dict) -> str:
     return "\n".join(parts)
 
 
-def write_index(settings: Settings) -> Path:
-    """`reports/index.html`: every night's report, newest first, and the headline trend."""
-    from rewatch.report import _atomic_write
-
-    folders = sorted(
-        (p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file() and p.name[:1].isdigit()),
-        reverse=True,
-    )
-    reports = [_read(p / "run.json") for p in folders]
+def render_index(reports: list[tuple[str, dict]]) -> str:
+    """`reports/index.html` from every night's report (folder name, run.json), newest first:
+    a link to each, and the headline trend of the published ones."""
     trend = sorted(
         (r["night"], r["morning"]["headline"])
-        for r in reports
+        for _, r in reports
         if r.get("outcome", "").startswith("published") and (r.get("morning") or {}).get("headline")
     )
     series = {
@@ -264,10 +365,10 @@ def write_index(settings: Settings) -> Path:
         "<table class='titles'><tr><th>night</th><th>outcome</th><th>households with a view</th>"
         "<th>completions</th><th>repeat households</th></tr>",
     ]
-    for folder, report in zip(folders, reports, strict=True):
+    for name, report in reports:
         headline = (report.get("morning") or {}).get("headline") or {}
         parts.append(
-            f"<tr><td><a href='{html.escape(folder.name)}/index.html'>{html.escape(folder.name)}</a></td>"
+            f"<tr><td><a href='{html.escape(name)}/index.html'>{html.escape(name)}</a></td>"
             f"<td>{html.escape(str(report.get('outcome', '')))}</td>"
             + "".join(
                 f"<td class='n'>{headline[k]:,}</td>" if k in headline else "<td></td>"
@@ -276,9 +377,7 @@ def write_index(settings: Settings) -> Path:
             + "</tr>"
         )
     parts.append("</table></body></html>\n")
-    target = settings.reports_dir / "index.html"
-    _atomic_write(target, "\n".join(parts))
-    return target
+    return "\n".join(parts)
 
 
 STYLE = (

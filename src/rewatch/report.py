@@ -9,23 +9,16 @@ import os
 from pathlib import Path
 
 import duckdb
-import yaml
 
-from rewatch.settings import DBT_PROJECT_DIR, Settings
+from rewatch.settings import Settings
 
 
-def warehouse_counts(settings: Settings) -> dict:
-    """Headline counts of the published lake, read-only."""
-    from rewatch.lake import open_published
-
-    con = open_published(settings)
-    try:
-        sessions, view_sessions, hours = con.execute(
-            "select count(*), count(*) filter (where is_view), coalesce(sum(played_seconds), 0) / 3600 "
-            "from main.fct_viewing_sessions"
-        ).fetchone()
-    finally:
-        con.close()
+def warehouse_counts(con) -> dict:
+    """Headline counts of the published lake, read on `con` (rewatch.lake.open_published)."""
+    sessions, view_sessions, hours = con.execute(
+        "select count(*), count(*) filter (where is_view), coalesce(sum(played_seconds), 0) / 3600 "
+        "from main.fct_viewing_sessions"
+    ).fetchone()
     # view_sessions: sessions that count as a view (is_view); not the `views` figure of the title
     # tables (hours / runtime, docs/metrics.md).
     return {"sessions": sessions, "view_sessions": view_sessions, "hours_viewed": round(float(hours), 1)}
@@ -227,109 +220,20 @@ def render_html(summary: dict) -> str:
     return "\n".join(parts)
 
 
-# The dayparts and their order are dbt's (var rewatch__dayparts): fct_title_daily has one
-# `<daypart>_sessions` column per daypart.
-_DBT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-DAYPARTS: list[str] = _DBT_VARS["rewatch__dayparts"]
-# rpt_title_longevity's bar for is_unstoppable (docs/metrics.md, "Staying power").
-UNSTOPPABLE_WEEK4_TO_WEEK1: float = _DBT_VARS["rewatch__unstoppable_week4_to_week1"]
+def write_index(settings: Settings) -> Path:
+    """`reports/index.html`: every night's report, newest first, and the headline trend."""
+    from rewatch.morning import render_index
 
-TOP_TITLES_SQL = f"""
-with daypart_sessions as (
-    select
-        title_id,
-        sum(kids_sessions) / nullif(sum(sessions), 0) as kids_share,
-        [{", ".join(f"sum({daypart}_sessions)" for daypart in DAYPARTS)}] as counts
-    from main.fct_title_daily
-    group by title_id
-),
-top_dayparts as (
-    select
-        title_id,
-        kids_share,
-        {DAYPARTS!r}[
-            list_position(counts, list_max(counts))
-        ] as top_daypart
-    from daypart_sessions
-),
--- Two titles can share a name (real catalogs reuse them): then the name alone would list
--- "the same" title twice, so it carries its title_id.
-current_titles as (
-    select
-        title_id,
-        title_name,
-        count(*) over (partition by title_name) > 1 as is_name_shared
-    from main.dim_titles
-    where is_current
-)
-select
-    case
-        when titles.is_name_shared then titles.title_name || ' (' || performance.title_id || ')'
-        else coalesce(titles.title_name, performance.title_id)
-    end as title,
-    performance.title_id,
-    performance.starters,
-    performance.completers,
-    performance.completion_rate,
-    performance.repeat_households,
-    performance.repeat_rate,
-    performance.hours_viewed,
-    performance.views,
-    top_dayparts.kids_share,
-    top_dayparts.top_daypart,
-    longevity.week4_to_week1,
-    longevity.is_unstoppable
-from main.rpt_title_performance as performance
-left join current_titles as titles
-    on performance.title_id = titles.title_id
-left join top_dayparts
-    on performance.title_id = top_dayparts.title_id
-left join main.rpt_title_longevity as longevity
-    on performance.title_id = longevity.title_id
-where performance.window_name = 'lifetime'
-order by performance.starters desc, performance.title_id
-limit ?
-"""
-
-
-def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dict]]:
-    """Totals and the top titles by lifetime starters, read-only from the published lake."""
-    from rewatch.lake import open_published
-
-    con = open_published(settings)
-    try:
-        nights = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()[0]
-        sessions, view_sessions, households = con.execute(
-            "select count(*), count(*) filter (where is_view), count(distinct household_id) "
-            "from main.fct_viewing_sessions"
-        ).fetchone()
-        completions, rewatches, repeaters = con.execute(
-            "select coalesce(sum(completions), 0), coalesce(sum(rewatches), 0), "
-            "count(*) filter (where is_repeat_household) from main.fct_household_title_rewatches"
-        ).fetchone()
-        cursor = con.execute(TOP_TITLES_SQL, [top])
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        judged, unstoppable = con.execute(
-            "select count(*) filter (where longevity.week4_to_week1 is not null), "
-            "coalesce(list(coalesce(titles.title_name, longevity.title_id) order by longevity.week4_to_week1 desc, "
-            "longevity.title_id) filter (where longevity.is_unstoppable), []) "
-            "from main.rpt_title_longevity as longevity "
-            "left join main.dim_titles as titles on longevity.title_id = titles.title_id and titles.is_current"
-        ).fetchone()
-    finally:
-        con.close()
-    totals = {
-        "nights": nights,
-        "households": households,
-        "sessions": sessions,
-        "view_sessions": view_sessions,
-        "completions": int(completions),
-        "rewatches": int(rewatches),
-        "repeat_households": repeaters,
-        # Titles whose days 0-27 since release are delivered (week4_to_week1 known), and those
-        # of them that keep week 1 in week 4 (is_unstoppable), best first.
-        "longevity_judged": judged,
-        "unstoppable": list(unstoppable),
-    }
-    return totals, rows
+    folders = sorted(
+        (p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file() and p.name[:1].isdigit()),
+        reverse=True,
+    )
+    reports = []
+    for folder in folders:
+        try:
+            reports.append((folder.name, json.loads((folder / "run.json").read_text())))
+        except ValueError:
+            reports.append((folder.name, {}))
+    target = settings.reports_dir / "index.html"
+    _atomic_write(target, render_index(reports))
+    return target

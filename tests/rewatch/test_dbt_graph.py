@@ -356,6 +356,21 @@ def test_the_suites_read_their_batch_and_nothing_else():
     _assert_no_offenders("suite queries reading a relation other than their batch", offenders)
 
 
+def test_the_exposures_name_every_table_the_morning_page_and_the_summary_read(manifest):
+    """_exposures.yml declares what the morning page and `rewatch summary` read, so dbt's
+    lineage reaches them: the tables their SQL names (`main.<table>`) are exactly those."""
+    import inspect
+
+    from rewatch import morning, report
+
+    read = set(re.findall(r"\bmain\.(\w+)", inspect.getsource(morning) + inspect.getsource(report)))
+    read -= {"rewatch_runs", "rewatch_restatements"}  # the publish step's own logs, not dbt models
+    exposures = manifest["exposures"]
+    assert {e["name"] for e in exposures.values()} == {"morning_page", "rewatch_summary"}
+    exposed = {node.split(".")[-1] for e in exposures.values() for node in e["depends_on"]["nodes"]}
+    assert exposed == read
+
+
 def test_every_applied_table_has_the_keys_it_replaces_and_nothing_else_does(manifest):
     """The publish step (src/rewatch/build.py) deletes, for each model with meta
     `rewatch_publish: apply`, the published rows matching `int_run_replaced__<model>`: that

@@ -177,19 +177,31 @@ def test_the_change_capture_reads_only_the_declared_published_columns(published)
     assert declared and declared <= present
 
 
-def test_a_published_lake_from_an_older_rewatch_is_refused_with_what_to_do(published, tmp_path, monkeypatch):
+def _older_copy(published, tmp_path, monkeypatch, alter: str) -> Settings:
+    """A copy of the published warehouse (lake and raw zone) as an older rewatch left it: `alter`
+    run on its lake; REWATCH_WAREHOUSE_DIR points at it."""
     warehouse = tmp_path / "warehouse"
     copy_published(published, warehouse)
     older = _warehouse(warehouse)
     con = lake.connect(older)
     try:
         lake.attach(con, lake.lake_of(older), read_only=False)
-        con.execute("alter table lake.intermediate.int_profiles_current drop column is_kids_profile")
+        con.execute(alter)
     finally:
         con.close()
     monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
     settings = get_settings()
     shutil.copytree(published.raw_dir, settings.raw_dir)
+    return settings
+
+
+def test_a_published_lake_from_an_older_rewatch_is_refused_with_what_to_do(published, tmp_path, monkeypatch):
+    settings = _older_copy(
+        published,
+        tmp_path,
+        monkeypatch,
+        "alter table lake.intermediate.int_profiles_current drop column is_kids_profile",
+    )
     marker = published_marker(settings)
     with pytest.raises(BuildError, match=r"int_profiles_current\.is_kids_profile.*rewatch rebuild"):
         build_night(settings, NIGHT)
@@ -201,18 +213,9 @@ def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_d
     """A column added to an applied mart (the night inserts its rows into the published table)
     is not one change capture reads, so the build cannot see it is missing: the publish says
     what to do instead of failing half-way on DuckDB's binder error, and changes nothing."""
-    warehouse = tmp_path / "warehouse"
-    copy_published(published, warehouse)
-    older = _warehouse(warehouse)
-    con = lake.connect(older)
-    try:
-        lake.attach(con, lake.lake_of(older), read_only=False)
-        con.execute("alter table lake.main.fct_household_title_rewatches drop column days_viewed")
-    finally:
-        con.close()
-    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
-    settings = get_settings()
-    shutil.copytree(published.raw_dir, settings.raw_dir)
+    settings = _older_copy(
+        published, tmp_path, monkeypatch, "alter table lake.main.fct_household_title_rewatches drop column days_viewed"
+    )
     marker = published_marker(settings)
     loaded, built = pipeline.load(NIGHT, settings), pipeline.build(NIGHT, settings)
     with pytest.raises(BuildError, match=r"fct_household_title_rewatches .*new days_viewed.*rewatch rebuild"):
