@@ -728,7 +728,7 @@ def sql(
 def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     """Summarise the published warehouse: totals and the top titles (starters, completers, repeats)."""
     from rewatch.lake import head_snapshot, lake_of
-    from rewatch.morning import warehouse_summary
+    from rewatch.morning import pct, warehouse_summary
 
     settings = get_settings()
     published = lake_of(settings)
@@ -757,12 +757,12 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
             row["title"],
             f"{row['starters']:,}",
             f"{row['completers']:,}",
-            _pct(row["completion_rate"]),
+            pct(row["completion_rate"]),
             f"{row['repeat_households']:,}",
-            _pct(row["repeat_rate"]),
+            pct(row["repeat_rate"]),
             f"{row['hours_viewed']:,.0f}",
             "" if row["views"] is None else f"{row['views']:,.0f}",
-            _pct(row["kids_share"]),
+            pct(row["kids_share"]),
             row["top_daypart"] or "",
         )
     console.print(table)
@@ -796,10 +796,6 @@ def _unstoppable_line(totals: dict) -> str:
         + (f": {shown}" if unstoppable else "")
         + " (rpt_title_longevity)"
     )
-
-
-def _pct(value) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -3,8 +3,9 @@ look than read (docs/operations.md, "The morning page").
 
 `morning_figures` reads the published lake once the night is published and returns plain,
 JSON-ready figures; the night's `run.json` keeps them, so the page (`render_morning`) and the
-reports index (`write_index`) are drawn from files, and the change since the previous night is
-the difference of two such files, not a second query of history. The charts are inline SVG
+reports index (`render_index`, written by `rewatch.report.write_index`) are drawn from files,
+and the change since the previous night is the difference of two such files
+(`rewatch.report.previous_headline`), not a second query of history. The charts are inline SVG
 (`rewatch.charts`): the page makes no request to the network.
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
-from pathlib import Path
 
 import yaml
 
@@ -123,16 +122,8 @@ def summary_figures(con, top: int) -> tuple[dict, list[dict]]:
         "select coalesce(sum(completions), 0), coalesce(sum(rewatches), 0), "
         "count(*) filter (where is_repeat_household) from main.fct_household_title_rewatches"
     ).fetchone()
-    cursor = con.execute(TOP_TITLES_SQL, [top])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    judged, unstoppable = con.execute(
-        "select count(*) filter (where longevity.week4_to_week1 is not null), "
-        "coalesce(list(coalesce(titles.title_name, longevity.title_id) order by longevity.week4_to_week1 desc, "
-        "longevity.title_id) filter (where longevity.is_unstoppable), []) "
-        "from main.rpt_title_longevity as longevity "
-        "left join main.dim_titles as titles on longevity.title_id = titles.title_id and titles.is_current"
-    ).fetchone()
+    rows = top_titles(con, top)
+    judged, unstoppable = _verdicts(con)
     totals = {
         "nights": nights,
         "households": households,
@@ -144,17 +135,39 @@ def summary_figures(con, top: int) -> tuple[dict, list[dict]]:
         # Titles whose days 0-27 since release are delivered (week4_to_week1 known), and those
         # of them that keep week 1 in week 4 (is_unstoppable), best first.
         "longevity_judged": judged,
-        "unstoppable": list(unstoppable),
+        "unstoppable": unstoppable,
     }
     return totals, rows
 
 
+def top_titles(con, top: int) -> list[dict]:
+    """The top titles by lifetime starters, with their figures and verdicts."""
+    cursor = con.execute(TOP_TITLES_SQL, [top])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _verdicts(con) -> tuple[int, list[str]]:
+    """How many titles have a week4_to_week1, and the unstoppable ones' names, best first."""
+    judged, unstoppable = con.execute(
+        "select count(*) filter (where longevity.week4_to_week1 is not null), "
+        "coalesce(list(coalesce(titles.title_name, longevity.title_id) order by longevity.week4_to_week1 desc, "
+        "longevity.title_id) filter (where longevity.is_unstoppable), []) "
+        "from main.rpt_title_longevity as longevity "
+        "left join main.dim_titles as titles on longevity.title_id = titles.title_id and titles.is_current"
+    ).fetchone()
+    return judged, list(unstoppable)
+
+
 def morning_figures(con, night: dt.date) -> dict:
     """The page's figures, read on `con`: the published lake as the night left it."""
-    totals, top = summary_figures(con, TOP_TITLES)
-    households_viewing = con.execute(
-        "select count(distinct household_id) from main.fct_household_title_rewatches where days_viewed > 0"
-    ).fetchone()[0]
+    top = top_titles(con, TOP_TITLES)
+    judged, unstoppable = _verdicts(con)
+    households_viewing, completions, rewatches, repeat_households = con.execute(
+        "select count(distinct household_id) filter (where days_viewed > 0), coalesce(sum(completions), 0), "
+        "coalesce(sum(rewatches), 0), count(*) filter (where is_repeat_household) "
+        "from main.fct_household_title_rewatches"
+    ).fetchone()
     distribution = con.execute(
         f"select least(completions, {COMPLETION_BUCKETS}) as bucket, count(*) "
         "from main.fct_household_title_rewatches where completions >= 1 group by bucket order by bucket"
@@ -188,12 +201,12 @@ def morning_figures(con, night: dt.date) -> dict:
         "night": night.isoformat(),
         "headline": {
             "households_viewing": households_viewing,
-            "completions": totals["completions"],
-            "rewatches": totals["rewatches"],
-            "repeat_households": totals["repeat_households"],
-            "unstoppable_titles": len(totals["unstoppable"]),
+            "completions": int(completions),
+            "rewatches": int(rewatches),
+            "repeat_households": repeat_households,
+            "unstoppable_titles": len(unstoppable),
         },
-        "longevity_judged": totals["longevity_judged"],
+        "longevity_judged": judged,
         "top_titles": [
             {
                 key: row[key]
@@ -220,29 +233,7 @@ def morning_figures(con, night: dt.date) -> dict:
     }
 
 
-def previous_headline(settings: Settings, night: dt.date) -> dict | None:
-    """The headline of the latest published night before `night`, from its report."""
-    if not settings.reports_dir.exists():
-        return None
-    earlier = sorted(
-        (p for p in settings.reports_dir.iterdir() if p.name[:1].isdigit() and p.name < night.isoformat()),
-        reverse=True,
-    )
-    for folder in earlier:
-        report = _read(folder / "run.json")
-        if report.get("outcome", "").startswith("published") and (report.get("morning") or {}).get("headline"):
-            return {"night": report["night"], **report["morning"]["headline"]}
-    return None
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _pct(value) -> str:
+def pct(value) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
 
@@ -287,9 +278,9 @@ def render_morning(morning: dict) -> str:
         verdict = {True: "yes", False: "no"}.get(row.get("is_unstoppable"), "not yet")
         parts.append(
             f"<tr><td>{html.escape(str(row['title']))}</td><td class='n'>{row['starters']:,}</td>"
-            f"<td class='n'>{_pct(row['completion_rate'])}</td><td class='n'>{_pct(row['repeat_rate'])}</td>"
-            f"<td class='n'>{_pct(row['kids_share'])}</td><td>{html.escape(str(row['top_daypart'] or ''))}</td>"
-            f"<td class='n'>{_pct(row['week4_to_week1'])}</td><td>{verdict}</td></tr>"
+            f"<td class='n'>{pct(row['completion_rate'])}</td><td class='n'>{pct(row['repeat_rate'])}</td>"
+            f"<td class='n'>{pct(row['kids_share'])}</td><td>{html.escape(str(row['top_daypart'] or ''))}</td>"
+            f"<td class='n'>{pct(row['week4_to_week1'])}</td><td>{verdict}</td></tr>"
         )
     parts.append("</table>")
     charted = top[:CHARTED_TITLES]

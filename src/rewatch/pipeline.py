@@ -220,7 +220,8 @@ def _morning(reader, settings: Settings, night: dt.date) -> dict:
     figure that cannot be read is reported on the page, never a failed night."""
     import duckdb
 
-    from rewatch.morning import morning_figures, previous_headline
+    from rewatch.morning import morning_figures
+    from rewatch.report import previous_headline
 
     try:
         figures = morning_figures(reader, night)

@@ -107,15 +107,38 @@ def activity_devices(settings: Settings, night: dt.date) -> dict | None:
     }
 
 
-def read_reports(settings: Settings, last: int = 10) -> list[dict]:
-    """The latest `last` nights' reports, newest first."""
+def _night_folders(settings: Settings) -> list[Path]:
+    """`reports/<night>/` folders that hold a `run.json`, newest first (not `rebuild`, `logs`)."""
     if not settings.reports_dir.exists():
         return []
-    folders = sorted(
+    return sorted(
         (p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file() and p.name[:1].isdigit()),
         reverse=True,
     )
-    return [json.loads((p / "run.json").read_text()) for p in folders[:last]]
+
+
+def _read_or_empty(folder: Path) -> dict:
+    """A folder's `run.json`, or {} when it cannot be read (a page must not fail on it)."""
+    try:
+        return json.loads((folder / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def read_reports(settings: Settings, last: int = 10) -> list[dict]:
+    """The latest `last` nights' reports, newest first."""
+    return [json.loads((p / "run.json").read_text()) for p in _night_folders(settings)[:last]]
+
+
+def previous_headline(settings: Settings, night: dt.date) -> dict | None:
+    """The morning headline of the latest published night before `night`, from its report."""
+    for folder in _night_folders(settings):
+        if folder.name >= night.isoformat():
+            continue
+        report = _read_or_empty(folder)
+        if report.get("outcome", "").startswith("published") and (report.get("morning") or {}).get("headline"):
+            return {"night": report["night"], **report["morning"]["headline"]}
+    return None
 
 
 def _rows(pairs) -> str:
@@ -224,16 +247,7 @@ def write_index(settings: Settings) -> Path:
     """`reports/index.html`: every night's report, newest first, and the headline trend."""
     from rewatch.morning import render_index
 
-    folders = sorted(
-        (p for p in settings.reports_dir.iterdir() if (p / "run.json").is_file() and p.name[:1].isdigit()),
-        reverse=True,
-    )
-    reports = []
-    for folder in folders:
-        try:
-            reports.append((folder.name, json.loads((folder / "run.json").read_text())))
-        except ValueError:
-            reports.append((folder.name, {}))
+    reports = [(folder.name, _read_or_empty(folder)) for folder in _night_folders(settings)]
     target = settings.reports_dir / "index.html"
     _atomic_write(target, render_index(reports))
     return target
