@@ -8,6 +8,7 @@ import json
 import pytest
 
 from rewatch import lake
+from rewatch.audit import load_suites
 from rewatch.generate import generate
 from rewatch.lake import head_snapshot
 from rewatch.orchestrate import load_dag, run_nights
@@ -158,6 +159,25 @@ def _the_morning_page_opens_in_a_browser_offline(reports, tmp_path):
     assert index.console == [] and index.requests == []
     assert all(f"{night.isoformat()}/index.html" in index.dom for night in NIGHTS)
     assert 'class="mark"' in index.dom
+    # One click away: dbt's documentation of the tables and the audit's Data Docs, offline too.
+    for page in (last, index):
+        assert "dbt-docs/index.html" in page.dom
+    assert "data_docs/index.html" in last.dom
+    docs = open_page(reports / "dbt-docs" / "index.html", tmp_path / "dbt-docs")
+    assert docs.requests == []
+    # dbt's own page template names its icons `{{ getIcon(...) }}` until Angular fills them in;
+    # Chromium logs each as an unsafe file: URL. Nothing else may be logged.
+    assert all("getIcon" in message for message in docs.console), docs.console
+    assert ">rewatch: who starts a title, who finishes it, who watches it again</h1>" in docs.dom
+    data_docs = reports / NIGHTS[-1].isoformat() / "data_docs"
+    audit_index = open_page(data_docs / "index.html", tmp_path / "data-docs")
+    assert audit_index.console == [] and audit_index.requests == []
+    suites = [suite["name"] for suite in load_suites()]
+    assert all(f">{name}</a>" in audit_index.dom for name in suites)
+    validation = next(iter(sorted((data_docs / "validations" / "run_streams").rglob("*.html"))))
+    shown = open_page(validation, tmp_path / "validation")
+    assert shown.console == [] and shown.requests == []
+    assert "conservation: the run's sessions play exactly the seconds" in shown.dom
 
 
 def test_a_bad_night_fails_closed(pipeline, monkeypatch):

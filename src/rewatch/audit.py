@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rewatch import children, contract, faults, progress
 from rewatch.contract import MANIFEST_NAME, night_dir
+from rewatch.datadocs import make_offline
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_path, partitions_glob, set_run_variables, sql_str
 from rewatch.settings import PROJECT_ROOT, Settings
@@ -533,6 +534,7 @@ def audit_in_process(
         # each suite (GX compiles its page templates anew each time), most of the audit's time.
         if render_docs:
             context.build_data_docs(site_names=["night"])
+            make_offline(docs_dir, night.isoformat() if night else "rebuild", result.suites)
     finally:
         datasource.get_execution_engine().close()
         event.remove(Engine, "connect", set_variables)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -49,6 +51,9 @@ RESTATED_FIGURES = (
 # warehouse's first build starts from it instead of parsing the whole project.
 PARSE_CACHE = "dbt-partial-parse.msgpack"
 SHARED_PARSE_CACHE = Path(sys.prefix) / "share" / "rewatch" / PARSE_CACHE
+# dbt's documentation of each version of the project (shared by the environment's warehouses).
+SHARED_DOCS_CACHE = Path(sys.prefix) / "share" / "rewatch" / "dbt-docs"
+DOCS_STAMP = "project-version.txt"
 # The run's record in the lake, one row per night.
 RUNS_TABLE = "main.rewatch_runs"
 
@@ -617,10 +622,65 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
             tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
             raise BuildError(f"dbt docs generate failed:\n{tail}")
         out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target / "static_index.html", out_dir / "index.html")
-        for artifact in ("manifest.json", "catalog.json"):
-            shutil.copyfile(target / artifact, out_dir / artifact)
+        for source, name in (("static_index.html", "index.html"), ("manifest.json",) * 2, ("catalog.json",) * 2):
+            tmp = out_dir / f".{name}.{os.getpid()}.tmp"  # a reader of the page never sees half of it
+            shutil.copyfile(target / source, tmp)
+            os.replace(tmp, out_dir / name)
     finally:
         _remove_database(database)
         shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+    return out_dir / "index.html"
+
+
+def project_version() -> str:
+    """A fingerprint of the dbt project as its documentation sees it: every model, macro, seed,
+    YAML and Markdown file, and dbt's version. Equal fingerprints give the same docs page."""
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        relative = path.relative_to(DBT_PROJECT_DIR)
+        if (
+            path.is_file()
+            and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
+            and relative.parts[0]
+            not in (
+                "target",
+                "logs",
+                "dbt_packages",
+            )
+        ):
+            digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def publish_docs(settings: Settings) -> Path:
+    """dbt's documentation page in <reports>/dbt-docs/index.html, current with the project.
+
+    Generated (`generate_docs`) only when the project changed since the page was written: its
+    version is stamped beside it. The page depends on the project alone (lineage, descriptions,
+    and column types, which the models fix), so a page generated for the same version by
+    another warehouse of this environment is copied instead of generated again.
+    """
+    out_dir = settings.reports_dir / "dbt-docs"
+    version = project_version()
+    stamp = out_dir / DOCS_STAMP
+    if stamp.exists() and stamp.read_text().strip() == version and (out_dir / "index.html").exists():
+        return out_dir / "index.html"
+    cached = SHARED_DOCS_CACHE / version
+    if not (cached / "index.html").exists():
+        generate_docs(settings, out_dir)
+        with contextlib.suppress(OSError):  # a read-only environment: each warehouse generates its own
+            staging = cached.with_name(f"{version}.{os.getpid()}.tmp")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(out_dir, staging, ignore=shutil.ignore_patterns(DOCS_STAMP))
+            try:
+                os.rename(staging, cached)
+            except OSError:  # another process cached the same version first
+                shutil.rmtree(staging, ignore_errors=True)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for source in cached.iterdir():
+            tmp = out_dir / f".{source.name}.{os.getpid()}.tmp"
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, out_dir / source.name)
+    stamp.write_text(version + "\n")
     return out_dir / "index.html"

@@ -648,15 +648,18 @@ def docs(
         Path | None, typer.Option("--out", help="Folder for index.html (default: <reports>/dbt-docs).")
     ] = None,
 ) -> None:
-    """Write dbt's documentation of the published warehouse: lineage, grains, columns (one HTML file)."""
-    from rewatch.build import generate_docs
+    """Write dbt's documentation of the published warehouse: lineage, grains, columns (one HTML file).
+
+    Each publish keeps <reports>/dbt-docs current with the project (generated when it changed);
+    without --out this command does the same, and with --out it generates a fresh page there."""
+    from rewatch.build import generate_docs, publish_docs
     from rewatch.lake import lake_of
 
     settings = get_settings()
     console.print(f"warehouse: {settings.warehouse_dir}")
     try:
         with console.status("dbt docs generate..."):
-            page = generate_docs(settings, out)
+            page = generate_docs(settings, out) if out else publish_docs(settings)
     except PermanentError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None

@@ -331,9 +331,10 @@ def render_morning(morning: dict) -> str:
     return "\n".join(parts)
 
 
-def render_index(reports: list[tuple[str, dict]]) -> str:
+def render_index(reports: list[tuple[str, dict]], dbt_docs: bool = False) -> str:
     """`reports/index.html` from every night's report (folder name, run.json), newest first:
-    a link to each, and the headline trend of the published ones."""
+    a link to each, and the headline trend of the published ones (and, with `dbt_docs`, a link
+    to dbt's documentation page beside it)."""
     trend = sorted(
         (r["night"], r["morning"]["headline"])
         for _, r in reports
@@ -345,6 +346,9 @@ def render_index(reports: list[tuple[str, dict]]) -> str:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>rewatch reports</title>",
         f"<style>{STYLE}</style></head><body><h1>rewatch: every night</h1>",
+        "<p><a href='dbt-docs/index.html'>The tables: dbt docs (lineage, grain, every column)</a></p>"
+        if dbt_docs
+        else "",
         "<h2>Headline trend</h2>",
         charts.lines(
             "Headline figures by published night",

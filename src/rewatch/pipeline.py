@@ -210,6 +210,7 @@ def publish(
             outcome=outcome,
             publish_decision=audit_summary["decision"],
             morning=morning,
+            dbt_docs=_dbt_docs(settings),
         )
         _write_reports_index(settings)
         return report
@@ -229,6 +230,21 @@ def _morning(reader, settings: Settings, night: dt.date) -> dict:
         return {"error": f"the morning figures could not be read from the published lake: {str(exc).splitlines()[0]}"}
     figures["previous"] = previous_headline(settings, night)
     return figures
+
+
+def _dbt_docs(settings: Settings) -> dict:
+    """dbt's documentation page of the warehouse, generated when the project changed. The
+    night is published already: a page that cannot be written is reported, never a failed night."""
+    import duckdb
+
+    from rewatch.build import publish_docs
+
+    progress.tell("publish: dbt's documentation page (generated only when the project changed)")
+    try:
+        return {"page": str(publish_docs(settings))}
+    except (PermanentError, OSError, duckdb.Error) as exc:
+        logging.getLogger(__name__).warning("dbt docs could not be written: %s", exc)
+        return {"error": f"dbt's documentation could not be written: {str(exc).strip().splitlines()[0]}"}
 
 
 def _write_reports_index(settings: Settings) -> None:
@@ -264,7 +280,7 @@ def rebuild(settings: Settings | None = None, kind: str = "rebuild") -> dict:
         summary = rebuild_warehouse(settings, audit=audit_candidate, kind=kind)
         for night in summary["nights"]:  # what the rebuild published is what each night accepted
             accept_night(settings.raw_dir, dt.date.fromisoformat(night))
-        update_report(settings, None, outcome="published", nights=summary["nights"])
+        update_report(settings, None, outcome="published", nights=summary["nights"], dbt_docs=_dbt_docs(settings))
         progress.detail(f"{len(summary['nights']):,} nights rebuilt, audited and published")
     return summary
 

@@ -145,6 +145,16 @@ def _rows(pairs) -> str:
     return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
 
 
+def _links(summary: dict) -> list[str]:
+    """The night page's links: every night, dbt's documentation of the tables, the audit's Data Docs."""
+    links = ["<a href='../index.html'>every night</a>"]
+    if (summary.get("dbt_docs") or {}).get("page"):
+        links.append("<a href='../dbt-docs/index.html'>the tables: dbt docs (lineage, grain, every column)</a>")
+    if (summary.get("audit") or {}).get("data_docs"):
+        links.append("<a href='data_docs/index.html'>the audit: Great Expectations Data Docs</a>")
+    return links
+
+
 def render_html(summary: dict) -> str:
     """The night's page: the morning figures and charts once the night is published
     (rewatch.morning), then the engineering part: counts loaded, quarantined by reason,
@@ -160,8 +170,10 @@ def render_html(summary: dict) -> str:
         f"<style>{STYLE}</style>",
         "</head><body>",
         f"<h1>rewatch night {html.escape(str(summary.get('night')))}</h1>",
-        "<p><a href='../index.html'>every night</a></p>",
+        "<p>" + " · ".join(_links(summary)) + "</p>",
     ]
+    if (summary.get("dbt_docs") or {}).get("error"):
+        parts.append(f"<p class='warning'>{html.escape(summary['dbt_docs']['error'])}</p>")
     if morning.get("error"):
         parts.append(f"<p class='warning'>{html.escape(morning['error'])}</p>")
     elif morning:
@@ -249,5 +261,5 @@ def write_index(settings: Settings) -> Path:
 
     reports = [(folder.name, _read_or_empty(folder)) for folder in _night_folders(settings)]
     target = settings.reports_dir / "index.html"
-    _atomic_write(target, render_index(reports))
+    _atomic_write(target, render_index(reports, (settings.reports_dir / "dbt-docs" / "index.html").exists()))
     return target

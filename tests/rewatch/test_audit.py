@@ -25,6 +25,7 @@ import pytest
 from rewatch import pipeline
 from rewatch.audit import AUDIT_MODELS, SUITES_DIR, AuditError, audit, audit_in_process, load_suites
 from rewatch.build import candidate_path, check_previous_state, dbt_run_dir, parse_cache_path, run_dbt
+from rewatch.datadocs import make_offline, remote_references
 from rewatch.settings import Settings, get_settings
 from tests.helpers import copy_published, event, published_connection, published_marker, write_night
 
@@ -424,6 +425,36 @@ def test_the_untouched_candidate_passes_every_suite(built_candidate, tmp_path):
     # sessions, and not the previous night's (they ended a day before, beyond the session gap).
     assert result.suites["raw_playback_events"]["rows"] == 5
     assert result.suites["fct_viewing_sessions"]["rows"] == 2
+    # Its Data Docs load nothing from the network; the index links each suite's validation page.
+    docs = tmp_path / "docs"
+    assert remote_references(docs) == []
+    index = (docs / "index.html").read_text()
+    for name in result.suites:
+        page = next((docs / "validations" / name).rglob("*.html"))
+        assert f"<a href='{page.relative_to(docs).as_posix()}'>{name}</a>" in index
+
+
+def test_data_docs_made_offline_keep_their_content_and_drop_every_remote_load(tmp_path):
+    """What GX 1.24 writes into each page and its stylesheet (CDN scripts and styles, an S3
+    logo) is found, then removed; the page's own text stays."""
+    page = tmp_path / "validations" / "suite" / "run" / "page.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        '<html><head><link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script></head><body>'
+        '<img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1">'
+        "<script>$('#t').bootstrapTable({})</script><td>observed 0</td>"
+        '<a href="https://greatexpectations.io">GX</a></body></html>'
+    )
+    sheet = tmp_path / "static" / "styles" / "default.css"
+    sheet.parent.mkdir(parents=True)
+    sheet.write_text(".logo{background: url('https://great-expectations-web-assets.s3.amazonaws.com/x.png') 0 0}")
+    assert len(remote_references(tmp_path)) == 4
+    make_offline(tmp_path, "2026-03-03", {"suite": {"stage": "raw", "success": True, "rows": 1234, "evaluated": 2}})
+    assert remote_references(tmp_path) == []
+    text = page.read_text()
+    assert "<script" not in text and "observed 0" in text and 'src="../../../static/images/logo-long.png"' in text
+    assert "href='validations/suite/run/page.html'>suite</a>" in (tmp_path / "index.html").read_text()
 
 
 def test_suites_are_gx_json_with_a_severity_on_every_expectation():

@@ -17,8 +17,9 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from rewatch import lake, pipeline
+from rewatch import build, lake, pipeline
 from rewatch.build import (
+    DOCS_STAMP,
     BuildError,
     build_night,
     candidate_path,
@@ -26,6 +27,7 @@ from rewatch.build import (
     dbt_run_dir,
     parse_cache_path,
     previous_state_tables,
+    project_version,
     published_tables,
     run_dbt,
 )
@@ -223,14 +225,34 @@ def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_d
     assert published_marker(settings) == marker
 
 
-def test_rewatch_docs_shows_the_real_lineage(published, tmp_path):
-    result = CliRunner().invoke(app, ["docs", "--out", str(tmp_path / "docs")])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "docs" / "index.html").stat().st_size > 100_000  # dbt's page, data inlined
-    manifest = json.loads((tmp_path / "docs" / "manifest.json").read_text())
+def test_each_publish_keeps_dbt_docs_of_the_real_lineage_current(published, tmp_path, monkeypatch):
+    """The publish wrote dbt's page for this version of the project; `rewatch docs` finds it
+    current; another warehouse of the same version copies it; a changed project generates again."""
+    docs = published.reports_dir / "dbt-docs"
+    assert (docs / DOCS_STAMP).read_text().strip() == project_version()
+    assert (docs / "index.html").stat().st_size > 100_000  # dbt's page, data inlined
+    manifest = json.loads((docs / "manifest.json").read_text())
     parents = manifest["nodes"]["model.rewatch.int_run_changes"]["depends_on"]["nodes"]
     assert "source.rewatch.published.fct_viewing_sessions" in parents
     assert "model.rewatch.int_run_delivery_changes" in parents
-    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    catalog = json.loads((docs / "catalog.json").read_text())
     assert "started_at" in {c.lower() for c in catalog["nodes"]["model.rewatch.fct_viewing_sessions"]["columns"]}
     assert not list(published.build_dir.glob("docs*"))  # the throwaway copy is gone
+    made = []
+
+    def generate(settings, out_dir=None):  # what `publish_docs` asks of dbt, recorded
+        made.append(settings.warehouse_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "index.html").write_text(f"version {build.project_version()}")
+        return out_dir / "index.html"
+
+    monkeypatch.setattr(build, "generate_docs", generate)
+    result = CliRunner().invoke(app, ["docs"])
+    assert result.exit_code == 0 and "dbt-docs/index.html" in " ".join(result.output.split()), result.output
+    other = Settings(exports_dir=published.exports_dir, warehouse_dir=tmp_path / "other")
+    assert build.publish_docs(other).read_bytes() == (docs / "index.html").read_bytes()
+    assert made == []  # current, then copied from the environment's page of this version
+    monkeypatch.setattr(build, "SHARED_DOCS_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(build, "project_version", lambda: "changed")
+    assert build.publish_docs(other).read_text() == "version changed" and made == [other.warehouse_dir]
+    assert (tmp_path / "cache" / "changed" / "index.html").read_text() == "version changed"
