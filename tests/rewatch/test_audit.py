@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,15 +197,35 @@ def built_candidate(first_night, tmp_path_factory):
     return root
 
 
-def rebuild_audit_models(settings: Settings) -> None:
-    """The audit's batches are dbt models built with the night: the raw ones are views reading
-    the partitions where the build found them (REWATCH_RAW_DIR), and some are tables made from
-    the marts (audit_fct_household_title_rewatches). A corrupted copy re-creates them over its
-    own raw zone and its own (corrupted) candidate, as the build would have from a buggy model."""
+def audit_tables_reading(settings: Settings, sql: str) -> list[str]:
+    """The audit's batches that are tables (not views) made from a model `sql` corrupts.
+
+    The other batches are views: over the candidate's tables, and over the raw zone through the
+    DuckDB variables each audit connection sets to its own warehouse's raw folder, so they read
+    a corrupted copy as they are. A table made from a corrupted model must be made again, as the
+    build would have made it from a buggy model."""
+    run_dir = dbt_run_dir(settings.warehouse_dir / CANDIDATE)
+    nodes = json.loads((run_dir / "target" / "manifest.json").read_text())["nodes"]
+
+    def upstream(unique_id: str) -> set[str]:
+        parents = set(nodes[unique_id].get("depends_on", {}).get("nodes", [])) & nodes.keys()
+        return parents.union(*(upstream(parent) for parent in parents))
+
+    corrupted = {uid for uid, node in nodes.items() if re.search(rf"\b{node['name']}\b", sql)}
+    return [
+        nodes[uid]["name"]
+        for uid in nodes
+        if nodes[uid]["name"] in AUDIT_MODELS.values()
+        and nodes[uid]["config"]["materialized"] == "table"
+        and corrupted & upstream(uid)
+    ]
+
+
+def rebuild_audit_tables(settings: Settings, models: list[str]) -> None:
     proc = run_dbt(
         settings,
         settings.warehouse_dir / CANDIDATE,
-        ["run", "--select", *AUDIT_MODELS.values()],
+        ["run", "--select", *models],
         [NIGHT2],
         check_previous_state(settings),
         parse_cache=parse_cache_path(settings),
@@ -354,7 +375,8 @@ def corrupted_copy(built_candidate: Path, tmp_path: Path, target: str, sql: str)
         con = duckdb.connect(str(path))
         con.execute(sql)
         con.close()
-    rebuild_audit_models(settings)
+        if tables := audit_tables_reading(settings, sql):
+            rebuild_audit_tables(settings, tables)
     return settings
 
 
