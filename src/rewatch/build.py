@@ -595,8 +595,11 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
         raise BuildError(f"nothing published yet in {settings.warehouse_dir}; run a night first")
     out_dir = out_dir or settings.reports_dir / "dbt-docs"
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    database = settings.build_dir / "docs.duckdb"
-    _remove_database(database)
+    # Named like a night's scratch database (dbt names the database after the file): the
+    # profile is then the same, and so is dbt's saved parse, which both reuse and save.
+    database = settings.build_dir / "docs" / candidate_path(settings, None).name
+    shutil.rmtree(database.parent, ignore_errors=True)
+    database.parent.mkdir(parents=True)
     previous = check_previous_state(settings)
     con = lake.connect(settings, str(database))
     try:
@@ -627,8 +630,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
             shutil.copyfile(target / source, tmp)
             os.replace(tmp, out_dir / name)
     finally:
-        _remove_database(database)
-        shutil.rmtree(dbt_run_dir(database), ignore_errors=True)
+        shutil.rmtree(database.parent, ignore_errors=True)
     return out_dir / "index.html"
 
 

@@ -47,9 +47,21 @@ def _close_database() -> None:
         environment.close()
 
 
+def _secrets_read_once() -> None:
+    """dbt scrubs every log line of the values of `DBT_ENV_SECRET_*` variables, and finds them
+    by decoding the whole environment again for each line: 6,000 lines a small night's build,
+    about 0.5 of its 12 s. The environment of this child does not change
+    while dbt runs, so the secrets are read once; the scrubbing itself is dbt's, unchanged."""
+    from dbt_common.events import functions
+
+    secrets = functions.env_secrets()
+    functions.env_secrets = lambda: secrets
+
+
 def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
+    _secrets_read_once()
     callbacks = [_after_model] if faults.armed("build:") else []
     if os.environ.get(progress.PROGRESS_FILE_VAR):
         callbacks.append(_Progress())
