@@ -51,6 +51,8 @@ RESTATED_FIGURES = (
 # warehouse's first build starts from it instead of parsing the whole project.
 PARSE_CACHE = "dbt-partial-parse.msgpack"
 SHARED_PARSE_CACHE = Path(sys.prefix) / "share" / "rewatch" / PARSE_CACHE
+# The file name of every build's scratch database (dbt names the database after it).
+SCRATCH_NAME = "scratch.duckdb"
 # dbt's documentation of each version of the project (shared by the environment's warehouses).
 SHARED_DOCS_CACHE = Path(sys.prefix) / "share" / "rewatch" / "dbt-docs"
 DOCS_STAMP = "project-version.txt"
@@ -87,7 +89,7 @@ def candidate_path(settings: Settings, night: dt.date | None) -> Path:
     """The scratch database a run builds, in the run's own folder; `night=None` is the full
     rebuild. Its file name is the same for every run: dbt names the database after it, and a
     parse saved by one night's build is reused by the next only when that name is unchanged."""
-    return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}" / "scratch.duckdb"
+    return settings.build_dir / f"next-{night.isoformat() if night else 'rebuild'}" / SCRATCH_NAME
 
 
 def parse_cache_path(settings: Settings) -> Path:
@@ -207,7 +209,9 @@ def run_dbt(
     server that has imported dbt once (`rewatch.children`). With `parse_cache`, dbt starts from
     the parse saved there, or else from the environment's latest (`SHARED_PARSE_CACHE`); it
     checks the project's files, variables and environment and parses again what changed (the
-    nights change a few files). A successful run saves its parse in both places.
+    nights change a few files). A successful run of a night's kind (a database named
+    `SCRATCH_NAME`, no `vars_`) saves its parse in both places; another would make the next
+    night's build parse the whole project again.
     """
     run_dir = dbt_run_dir(database)
     if previous is None:
@@ -234,7 +238,10 @@ def run_dbt(
     with progress.child_watched(run_dir / "progress.txt", env, "dbt: starting, reading the project"):
         finished = children.run("dbt", "rewatch.dbt_runner:main", [argv], env=env, cwd=database.parent)
     saved = run_dir / "target" / "partial_parse.msgpack"
-    if parse_cache is not None and finished.returncode == 0 and saved.exists():
+    # dbt keys a saved parse by the profile (the database's name) and the variables: the parse
+    # of a run under another name or with --vars would make the next night parse it all again.
+    nightly = database.name == SCRATCH_NAME and not vars_
+    if parse_cache is not None and nightly and finished.returncode == 0 and saved.exists():
         _save_parse(saved, parse_cache)
         with contextlib.suppress(OSError):  # a read-only environment (an image): each warehouse keeps its own
             _save_parse(saved, SHARED_PARSE_CACHE)
@@ -597,7 +604,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     # Named like a night's scratch database (dbt names the database after the file): the
     # profile is then the same, and so is dbt's saved parse, which both reuse and save.
-    database = settings.build_dir / "docs" / candidate_path(settings, None).name
+    database = settings.build_dir / "docs" / SCRATCH_NAME
     shutil.rmtree(database.parent, ignore_errors=True)
     database.parent.mkdir(parents=True)
     previous = check_previous_state(settings)

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from rewatch import pipeline
-from rewatch.build import check_previous_state, dbt_run_dir, parse_cache_path, run_dbt
+from rewatch.build import SHARED_PARSE_CACHE, check_previous_state, dbt_run_dir, parse_cache_path, run_dbt
 from rewatch.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -105,8 +105,13 @@ def test_every_rule_has_a_passing_unit_test(built_warehouse):
 def test_unit_tests_catch_a_changed_rule(built_warehouse):
     # The same tests, with the session gap shortened to 29 minutes and the bar for "unstoppable"
     # raised above the 0.875 its test title keeps: both rules must fail.
+    caches = (parse_cache_path(built_warehouse), SHARED_PARSE_CACHE)
+    saved_parses = [path.read_bytes() if path.exists() else None for path in caches]
     statuses = _unit_results(
         built_warehouse, {"rewatch__session_gap_minutes": 29, "rewatch__unstoppable_week4_to_week1": 0.9}
     )
     assert statuses["session_gap_of_exactly_30_minutes_continues_31_splits"] == "fail"
     assert statuses["longevity_keeps_week4_against_week1_and_halves_from_the_7_day_peak"] == "fail"
+    # A run with other variables (or another database name) keeps the nights' saved parse: dbt
+    # would parse the whole project again at the next night's build.
+    assert [path.read_bytes() if path.exists() else None for path in caches] == saved_parses
