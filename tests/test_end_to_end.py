@@ -103,6 +103,7 @@ def test_three_nights_end_to_end(pipeline, monkeypatch, tmp_path):
     assert shown.exit_code == 0, shown.output
     view_sessions = sum(1 for session in truth_sessions if session[-1])
     assert f"sessions: {generated.sessions:,}   view sessions: {view_sessions:,}   " in shown.output
+    assert "the tables (dbt docs: lineage, grain, every column): " in shown.output
     assert report["view_sessions"] == view_sessions
 
     # Re-running a night is idempotent: same published tables.

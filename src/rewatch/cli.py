@@ -773,6 +773,8 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     last_night = max((p for p in settings.reports_dir.glob("[0-9]*/index.html")), default=None)
     if last_night is not None:
         console.print(f"morning page: {last_night}   (every night: {settings.reports_dir / 'index.html'})")
+    if (docs_page := settings.reports_dir / "dbt-docs" / "index.html").exists():
+        console.print(f"the tables (dbt docs: lineage, grain, every column): {docs_page}", soft_wrap=True)
     console.print(f"published lake: {published.describe()}")
     console.print(
         f"query it read-only: REWATCH_WAREHOUSE_DIR={settings.warehouse_dir} uv run rewatch sql "
