@@ -56,6 +56,9 @@ SCRATCH_NAME = "scratch.duckdb"
 # dbt's documentation of each version of the project (shared by the environment's warehouses).
 SHARED_DOCS_CACHE = Path(sys.prefix) / "share" / "rewatch" / "dbt-docs"
 DOCS_STAMP = "project-version.txt"
+# What a version of the project is made of (`project_version`), and what dbt writes into it.
+PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
+DBT_OUTPUT_DIRS = ("target", "logs", "dbt_packages")
 # The run's record in the lake, one row per night.
 RUNS_TABLE = "main.rewatch_runs"
 
@@ -600,7 +603,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
     nights = published_nights(settings)
     if not nights:
         raise BuildError(f"nothing published yet in {settings.warehouse_dir}; run a night first")
-    out_dir = out_dir or settings.reports_dir / "dbt-docs"
+    out_dir = out_dir or settings.dbt_docs_dir
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     # Named like a night's scratch database (dbt names the database after the file): the
     # profile is then the same, and so is dbt's saved parse, which both reuse and save.
@@ -647,16 +650,7 @@ def project_version() -> str:
     digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
     for path in sorted(DBT_PROJECT_DIR.rglob("*")):
         relative = path.relative_to(DBT_PROJECT_DIR)
-        if (
-            path.is_file()
-            and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
-            and relative.parts[0]
-            not in (
-                "target",
-                "logs",
-                "dbt_packages",
-            )
-        ):
+        if path.is_file() and path.suffix in PROJECT_SUFFIXES and relative.parts[0] not in DBT_OUTPUT_DIRS:
             digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -669,7 +663,7 @@ def publish_docs(settings: Settings) -> Path:
     and column types, which the models fix), so a page generated for the same version by
     another warehouse of this environment is copied instead of generated again.
     """
-    out_dir = settings.reports_dir / "dbt-docs"
+    out_dir = settings.dbt_docs_dir
     version = project_version()
     stamp = out_dir / DOCS_STAMP
     if stamp.exists() and stamp.read_text().strip() == version and (out_dir / "index.html").exists():

@@ -773,7 +773,7 @@ def summary(top: Annotated[int, typer.Option("--top", min=1)] = 10) -> None:
     last_night = max((p for p in settings.reports_dir.glob("[0-9]*/index.html")), default=None)
     if last_night is not None:
         console.print(f"morning page: {last_night}   (every night: {settings.reports_dir / 'index.html'})")
-    if (docs_page := settings.reports_dir / "dbt-docs" / "index.html").exists():
+    if (docs_page := settings.dbt_docs_dir / "index.html").exists():
         console.print(f"the tables (dbt docs: lineage, grain, every column): {docs_page}", soft_wrap=True)
     console.print(f"published lake: {published.describe()}")
     console.print(

@@ -107,37 +107,46 @@ def warehouse_summary(settings: Settings, top: int = 10) -> tuple[dict, list[dic
 
     con = open_published(settings)
     try:
-        return summary_figures(con, top)
+        nights = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()[0]
+        sessions, view_sessions, households = con.execute(
+            "select count(*), count(*) filter (where is_view), count(distinct household_id) "
+            "from main.fct_viewing_sessions"
+        ).fetchone()
+        rewatch_totals = _rewatch_totals(con)
+        rows = top_titles(con, top)
+        judged, unstoppable = _verdicts(con)
     finally:
         con.close()
-
-
-def summary_figures(con, top: int) -> tuple[dict, list[dict]]:
-    """`warehouse_summary` on an open connection to the published lake."""
-    nights = con.execute("select count(distinct night) from main.rewatch_runs").fetchone()[0]
-    sessions, view_sessions, households = con.execute(
-        "select count(*), count(*) filter (where is_view), count(distinct household_id) from main.fct_viewing_sessions"
-    ).fetchone()
-    completions, rewatches, repeaters = con.execute(
-        "select coalesce(sum(completions), 0), coalesce(sum(rewatches), 0), "
-        "count(*) filter (where is_repeat_household) from main.fct_household_title_rewatches"
-    ).fetchone()
-    rows = top_titles(con, top)
-    judged, unstoppable = _verdicts(con)
     totals = {
         "nights": nights,
         "households": households,
         "sessions": sessions,
         "view_sessions": view_sessions,
-        "completions": int(completions),
-        "rewatches": int(rewatches),
-        "repeat_households": repeaters,
+        "completions": rewatch_totals["completions"],
+        "rewatches": rewatch_totals["rewatches"],
+        "repeat_households": rewatch_totals["repeat_households"],
         # Titles whose days 0-27 since release are delivered (week4_to_week1 known), and those
         # of them that keep week 1 in week 4 (is_unstoppable), best first.
         "longevity_judged": judged,
         "unstoppable": unstoppable,
     }
     return totals, rows
+
+
+def _rewatch_totals(con) -> dict:
+    """Households with a view, completions, rewatches and repeat households of the whole
+    warehouse, from fct_household_title_rewatches (the summary's and the morning headline's)."""
+    households_viewing, completions, rewatches, repeat_households = con.execute(
+        "select count(distinct household_id) filter (where days_viewed > 0), coalesce(sum(completions), 0), "
+        "coalesce(sum(rewatches), 0), count(*) filter (where is_repeat_household) "
+        "from main.fct_household_title_rewatches"
+    ).fetchone()
+    return {
+        "households_viewing": households_viewing,
+        "completions": int(completions),
+        "rewatches": int(rewatches),
+        "repeat_households": repeat_households,
+    }
 
 
 def top_titles(con, top: int) -> list[dict]:
@@ -163,11 +172,7 @@ def morning_figures(con, night: dt.date) -> dict:
     """The page's figures, read on `con`: the published lake as the night left it."""
     top = top_titles(con, TOP_TITLES)
     judged, unstoppable = _verdicts(con)
-    households_viewing, completions, rewatches, repeat_households = con.execute(
-        "select count(distinct household_id) filter (where days_viewed > 0), coalesce(sum(completions), 0), "
-        "coalesce(sum(rewatches), 0), count(*) filter (where is_repeat_household) "
-        "from main.fct_household_title_rewatches"
-    ).fetchone()
+    rewatch_totals = _rewatch_totals(con)
     distribution = con.execute(
         f"select least(completions, {COMPLETION_BUCKETS}) as bucket, count(*) "
         "from main.fct_household_title_rewatches where completions >= 1 group by bucket order by bucket"
@@ -199,13 +204,7 @@ def morning_figures(con, night: dt.date) -> dict:
         curves.setdefault(names[title_id], []).append([day, households])
     return {
         "night": night.isoformat(),
-        "headline": {
-            "households_viewing": households_viewing,
-            "completions": int(completions),
-            "rewatches": int(rewatches),
-            "repeat_households": repeat_households,
-            "unstoppable_titles": len(unstoppable),
-        },
+        "headline": {**rewatch_totals, "unstoppable_titles": len(unstoppable)},
         "longevity_judged": judged,
         "top_titles": [
             {

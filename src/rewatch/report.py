@@ -261,5 +261,5 @@ def write_index(settings: Settings) -> Path:
 
     reports = [(folder.name, _read_or_empty(folder)) for folder in _night_folders(settings)]
     target = settings.reports_dir / "index.html"
-    _atomic_write(target, render_index(reports, (settings.reports_dir / "dbt-docs" / "index.html").exists()))
+    _atomic_write(target, render_index(reports, (settings.dbt_docs_dir / "index.html").exists()))
     return target

@@ -56,6 +56,11 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.warehouse_dir / "reports"
 
+    @property
+    def dbt_docs_dir(self) -> Path:
+        """dbt's documentation page of the warehouse (index.html), kept current by each publish."""
+        return self.reports_dir / "dbt-docs"
+
 
 def get_settings() -> Settings:
     """Read settings from the environment (defaults under ./data/)."""

@@ -228,7 +228,7 @@ def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_d
 def test_each_publish_keeps_dbt_docs_of_the_real_lineage_current(published, tmp_path, monkeypatch):
     """The publish wrote dbt's page for this version of the project; `rewatch docs` finds it
     current; another warehouse of the same version copies it; a changed project generates again."""
-    docs = published.reports_dir / "dbt-docs"
+    docs = published.dbt_docs_dir
     assert (docs / DOCS_STAMP).read_text().strip() == project_version()
     assert (docs / "index.html").stat().st_size > 100_000  # dbt's page, data inlined
     manifest = json.loads((docs / "manifest.json").read_text())
