@@ -28,7 +28,7 @@ from rewatch.contract import MANIFEST_NAME, night_dir
 from rewatch.datadocs import make_offline
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_path, partitions_glob, set_run_variables, sql_str
-from rewatch.settings import PROJECT_ROOT, Settings
+from rewatch.settings import PROJECT_ROOT, Settings, duckdb_limits
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 SEVERITIES = ("error", "warning")
@@ -462,7 +462,8 @@ def audit_in_process(
     datasource = context.data_sources.add_sql(
         name="candidate",
         connection_string=f"duckdb:///{candidate}",
-        kwargs={"connect_args": {"read_only": True}},
+        # The memory limit; beyond it, DuckDB spills beside the candidate, in the run's folder.
+        kwargs={"connect_args": {"read_only": True, "config": duckdb_limits()}},
     )
     result = AuditResult(night=night)
     try:

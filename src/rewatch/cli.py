@@ -17,10 +17,10 @@ from rich.text import Text
 
 from rewatch.contract import NightOutOfRangeError, check_night, parse_date
 from rewatch.errors import PermanentError
-from rewatch.settings import Settings
+from rewatch.settings import DEFAULT_MEMORY_LIMIT, Settings
 from rewatch.settings import get_settings as read_settings
 
-EPILOG = """\b
+EPILOG = f"""\b
 Examples:
   rewatch generate --out data/exports --start 2026-03-02 --nights 7
   rewatch run --date 2026-03-02      one night; --wait waits for its export
@@ -32,6 +32,7 @@ Environment (default):
   REWATCH_WAREHOUSE_DIR      raw zone, lake, reports (./data/warehouse)
   REWATCH_LAKE_CATALOG       the lake's catalog (SQLite in the warehouse)
   REWATCH_EXPORT_WAIT_HOURS  how long --wait waits for an export (6)
+  REWATCH_DUCKDB_MEMORY_LIMIT  DuckDB's memory per process of a night ({DEFAULT_MEMORY_LIMIT})
   AIRFLOW_HOME               the embedded Airflow's home (./.airflow)
 A .env file in the working directory can set them (the environment wins).
 More in README.md and docs/operations.md."""

@@ -29,6 +29,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from rewatch import lake
 from rewatch.rawzone import set_run_variables
+from rewatch.settings import duckdb_limits
 
 VARIABLES = (
     "REWATCH_PUBLISHED_CATALOG",
@@ -51,6 +52,10 @@ class Plugin(BasePlugin):
             catalog=os.environ["REWATCH_PUBLISHED_CATALOG"],
             data_path=Path(os.environ["REWATCH_PUBLISHED_DATA_PATH"]),
         )
+        # The pipeline's memory limit (a setting of the whole database, its cursors too); beyond
+        # it, DuckDB spills beside the scratch database, in the run's own folder.
+        for name, value in duckdb_limits().items():
+            conn.execute(f"set {name} = ?", [value])
         lake.attach(conn, published, alias="published", snapshot=int(os.environ["REWATCH_PUBLISHED_SNAPSHOT"]))
         _set_variables(conn)
 

@@ -76,9 +76,14 @@ def connection_config(settings: Settings) -> dict[str, object]:
     }
 
 
-def connect(settings: Settings, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the lake's extensions loaded (nothing attached yet)."""
-    con = duckdb.connect(database, read_only=read_only, config=connection_config(settings))
+def connect(
+    settings: Settings, database: str = ":memory:", read_only: bool = False, *, limits: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the lake's extensions loaded (nothing attached yet); `limits`:
+    the pipeline's memory limit and spill folder (`rewatch.settings.duckdb_limits`)."""
+    if limits and "temp_directory" in limits:
+        Path(limits["temp_directory"]).parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last
+    con = duckdb.connect(database, read_only=read_only, config={**connection_config(settings), **(limits or {})})
     for name in EXTENSIONS:
         con.execute(f"load {name}")
     return con

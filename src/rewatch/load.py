@@ -17,6 +17,7 @@ the order in which nights are loaded.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ from rewatch.rawzone import (
     write_partition,
 )
 from rewatch.readers import StagedFile, read_activity_file, stage_file
+from rewatch.settings import spill_dir
 
 # The viewing-activity feed's raw partition: one row per session, parsed by rewatch.netflix.
 ACTIVITY_SCHEMA = (
@@ -229,7 +231,10 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     other_nights = {sha: (n, p) for n, p, sha, status, _ in ledger if n != night and status == "loaded"}
     result = LoadResult(night=night, status="loaded")
     raw_dir.mkdir(parents=True, exist_ok=True)
-    con = connect(folder, raw_dir)
+    # The warehouse holds its raw zone: the night spills beyond the memory limit into its build area.
+    spill = spill_dir(raw_dir.parent)
+    shutil.rmtree(spill, ignore_errors=True)  # what a killed load or publish left
+    con = connect(folder, raw_dir, spill_to=spill)
     try:
         con.execute(
             "create temp table quarantine (export_date date, file varchar, line bigint, reason varchar, record varchar)"

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from rewatch import faults
+from rewatch.settings import duckdb_memory_limit
 
 RAW_TABLES = ("playback_events", "viewing_activity", "titles", "households", "profiles", "quarantine", "ledger")
 # Raw tables whose rows carry a household_id column (what an erasure rewrites).
@@ -41,18 +42,24 @@ ACCEPTED_DIR = "_accepted"
 REGISTRY = "forgotten/households.parquet"
 
 
-def connect(*allowed: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(*allowed: Path, spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session with settings pinned, whatever the machine's.
+
+    Its memory is capped (`REWATCH_DUCKDB_MEMORY_LIMIT`); beyond it, a session given `spill_to`
+    (the load, which holds a whole night) spills there, one without it fails with DuckDB's
+    out-of-memory error rather than writing files into the working directory.
 
     Hardened: it can read and write files only under the `allowed` folders (the exports and
     the raw zone), install or load no extension, attach no database; then the configuration
     is locked, so no statement can undo it. A file name that escapes its night's folder is
     refused by the manifest check first; this is the second wall.
     """
+    if spill_to is not None:
+        spill_to.parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
-    if memory_limit:
-        con.execute("set memory_limit = ?", [memory_limit])
+    con.execute("set memory_limit = ?", [duckdb_memory_limit()])
+    con.execute("set temp_directory = ?", [str(spill_to) if spill_to is not None else ""])
     con.execute("set allowed_directories = ?", [[f"{Path(folder).resolve()}/" for folder in allowed]])
     con.execute("set enable_external_access = false")
     con.execute("set autoinstall_known_extensions = false")

@@ -238,19 +238,21 @@ def _read_records(
         )
         # Valid rows were numbered as if no record had been rejected; shift each by the number
         # of rejected records before it, so `_line` is the line in the file (header = line 1).
-        con.execute(
-            f"""
-            create or replace temp table {relation} as
-            with rejected as (
-                select line - row_number() over (order by line) - 1 as valid_rows_before,
-                       row_number() over (order by line) as rejected_so_far
-                from {relation}_rejects
+        # (A file without malformed records, the usual case, is numbered already: no second pass.)
+        if con.execute(f"select count(*) from {relation}_rejects").fetchone()[0]:
+            con.execute(
+                f"""
+                create or replace temp table {relation} as
+                with rejected as (
+                    select line - row_number() over (order by line) - 1 as valid_rows_before,
+                           row_number() over (order by line) as rejected_so_far
+                    from {relation}_rejects
+                )
+                select staged._line + coalesce(rejected.rejected_so_far, 0) as _line, staged.* exclude (_line)
+                from {relation} as staged
+                asof left join rejected on staged._line - 1 > rejected.valid_rows_before
+                """
             )
-            select staged._line + coalesce(rejected.rejected_so_far, 0) as _line, staged.* exclude (_line)
-            from {relation} as staged
-            asof left join rejected on staged._line - 1 > rejected.valid_rows_before
-            """
-        )
         _number_by_physical_line(con, path, relation)
     elif fmt == "parquet":
         described = con.execute(

@@ -7,6 +7,7 @@ between runs, and every caller must see the value in force now.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,36 @@ class Settings:
     def dbt_docs_dir(self) -> Path:
         """dbt's documentation page of the warehouse (index.html), kept current by each publish."""
         return self.reports_dir / "dbt-docs"
+
+
+# DuckDB's memory for each process of a night (load, dbt, audit, publish): beyond it, DuckDB
+# spills to a folder under the warehouse's build area instead of growing (docs/benchmarks.md,
+# "One large night against the floor"). DuckDB's own default is 80% of the machine's memory per
+# process, which a large night reached in two processes at once.
+MEMORY_LIMIT_ENV = "REWATCH_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*", re.IGNORECASE)
+
+
+def duckdb_memory_limit() -> str:
+    """`REWATCH_DUCKDB_MEMORY_LIMIT` (DuckDB's size syntax, e.g. 2GB or 1500MiB), else the default."""
+    return (os.environ.get(MEMORY_LIMIT_ENV) or "").strip() or DEFAULT_MEMORY_LIMIT
+
+
+def spill_dir(warehouse_dir: Path) -> Path:
+    """Where the writer's in-memory DuckDB sessions (load, publish) spill beyond their memory limit:
+    the warehouse's build area (one writer at a time; DuckDB removes its files when the session
+    closes, and a load clears what a killed one left). A file database (dbt's scratch database,
+    the audit reading it) spills beside its file, in the run's own folder."""
+    return warehouse_dir / "build" / "spill"
+
+
+def duckdb_limits(spill_to: Path | None = None) -> dict[str, str]:
+    """DuckDB settings of a pipeline process: the memory limit, and where to spill beyond it."""
+    limits = {"memory_limit": duckdb_memory_limit()}
+    if spill_to is not None:
+        limits["temp_directory"] = str(spill_to)
+    return limits
 
 
 def get_settings() -> Settings:
@@ -131,6 +162,10 @@ def _catalog(value: str) -> str | None:
     )
 
 
+def _size(value: str) -> str | None:
+    return None if _SIZE.fullmatch(value) else "not a size DuckDB reads; e.g. 2GB, 1500MB or 4GiB"
+
+
 def _url(value: str) -> str | None:
     from urllib.parse import urlsplit
 
@@ -159,6 +194,7 @@ CHECKS = {
     "REWATCH_SCHEDULE_CRON": _cron,
     "REWATCH_MAINTAIN_CRON": _cron,
     "REWATCH_KEEP_NIGHTS": whole_nights,
+    MEMORY_LIMIT_ENV: _size,
     "REWATCH_ALERT_WEBHOOK_URL": _url,
     "REWATCH_PSEUDONYMIZE_KEY": _key,
 }

@@ -54,6 +54,10 @@ def test_commands_are_documented():
     for variable in ("REWATCH_EXPORTS_DIR", "REWATCH_WAREHOUSE_DIR", "REWATCH_EXPORT_WAIT_HOURS", "AIRFLOW_HOME"):
         assert f"| `{variable}` |" in readme and variable in result.output, variable
     assert "rewatch run --date 2026-03-02" in result.output
+    # Every variable a command checks is in README's table.
+    from rewatch.settings import CHECKS
+
+    assert [name for name in CHECKS if f"| `{name}` |" not in readme] == []
 
 
 def test_version_is_the_installed_packages():
@@ -183,6 +187,7 @@ def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_f
         "REWATCH_ALERT_WEBHOOK_URL": "ftp://alerts.example",
         "REWATCH_KEEP_NIGHTS": "0",
         "REWATCH_EXPORTS_DIR": " ",
+        "REWATCH_DUCKDB_MEMORY_LIMIT": "lots",
     }
     for name, value in wrong.items():
         monkeypatch.setenv(name, value)
@@ -202,6 +207,7 @@ def test_settings_that_are_not_valid_are_refused_each_named_with_where_it_came_f
     assert CHECKS["REWATCH_LAKE_CATALOG"](f"sqlite:{tmp_path / 'catalog.sqlite'}") is None
     assert CHECKS["REWATCH_LAKE_CATALOG"]("postgres:dbname=rewatch host=db") is None
     assert CHECKS["REWATCH_KEEP_NIGHTS"]("30") is None and CHECKS["REWATCH_KEEP_NIGHTS"]("two") is not None
+    assert all(CHECKS["REWATCH_DUCKDB_MEMORY_LIMIT"](size) is None for size in ("2GB", "1500 MiB", "0.5gb"))
 
 
 def test_dag_tests_waiting_line_is_logged_once_per_run(caplog):
