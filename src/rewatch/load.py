@@ -17,8 +17,8 @@ the order in which nights are loaded.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 

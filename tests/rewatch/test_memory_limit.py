@@ -49,7 +49,9 @@ def test_the_default_limit_and_the_publishs_session(tmp_path, monkeypatch):
     assert duckdb_limits() == {"memory_limit": DEFAULT_MEMORY_LIMIT}
     con = lake.connect(settings, limits=duckdb_limits(spill_dir(settings.warehouse_dir)))
     assert _limit(con) == _bytes(DEFAULT_MEMORY_LIMIT)
-    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(spill_dir(settings.warehouse_dir))
+    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(
+        spill_dir(settings.warehouse_dir)
+    )
     con.close()
 
 
