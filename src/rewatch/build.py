@@ -221,6 +221,11 @@ def run_dbt(
         previous = empty_previous_state(settings, run_dir / "previous-empty")
     env = dbt_env(settings, database, previous)
     env["REWATCH_NIGHTS"] = " ".join(n.isoformat() for n in nights)
+    # dbt's log file at info level: what ran, its warnings and errors (a failure's SQL and message
+    # are in run_results.json and the output too). At dbt's default, debug, it also writes every
+    # statement and adapter event: about 1 s of a small night's 12 s build (docs/benchmarks.md).
+    # DBT_LOG_LEVEL_FILE=debug in the environment keeps the full log.
+    env.setdefault("DBT_LOG_LEVEL_FILE", "info")
     argv = [
         *args,
         "--project-dir",

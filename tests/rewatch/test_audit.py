@@ -191,6 +191,7 @@ def built_candidate(first_night, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("REWATCH_EXPORTS_DIR", str(settings.exports_dir))
     mp.setenv("REWATCH_WAREHOUSE_DIR", str(settings.warehouse_dir))
+    mp.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt's full log, which says how it parsed (a test below)
     pipeline.load(NIGHT2, settings)
     pipeline.build(NIGHT2, settings)
     mp.undo()
