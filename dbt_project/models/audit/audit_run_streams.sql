@@ -20,20 +20,6 @@ sessions_written as (
 
 ),
 
-event_pairs as (
-
-    select
-        profile_id,
-        device_id,
-        title_id,
-        event_at,
-        played_seconds,
-        lead(event_at) over (partition by session_id order by event_at, event_id) as next_event_at
-
-    from events
-
-),
-
 -- A pair's played seconds fall in the hour it starts in, or, when the next event is in the
 -- following hour, are shared between the two in proportion to the wall-clock time in each (a
 -- pair is at most the session gap long, so it crosses at most one hour boundary).
@@ -50,7 +36,7 @@ pairs_split as (
                 / epoch(next_event_at - event_at)
         end as first_hour_seconds
 
-    from event_pairs
+    from events
 
     where played_seconds > 0
 

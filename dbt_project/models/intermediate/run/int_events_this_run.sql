@@ -145,6 +145,7 @@ played_seconds_counted as (
         event_at,
         position_seconds,
         export_date,
+        next_event_at,
         case
             when
                 next_event_at is not null
