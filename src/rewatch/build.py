@@ -31,7 +31,7 @@ import yaml
 from rewatch import children, faults, lake, progress
 from rewatch.errors import PermanentError
 from rewatch.rawzone import partition_nights
-from rewatch.settings import DBT_PROJECT_DIR, Settings, duckdb_limits, spill_dir
+from rewatch.settings import DBT_PROJECT_DIR, Settings, duckdb_limits
 
 # What change capture reads of the published lake (the dbt sources `published*`).
 PREVIOUS_STATE_SOURCES = DBT_PROJECT_DIR / "models" / "intermediate" / "run" / "_run__sources.yml"
@@ -480,7 +480,7 @@ def publish(
     tables = published_tables(run_dir)
     if not lake.exists(published):
         lake.create(settings, published)
-    con = lake.connect(settings, limits=duckdb_limits(spill_dir(settings.warehouse_dir)))
+    con = lake.connect(settings, limits=duckdb_limits(settings.spill_dir))
     try:
         lake.attach(con, published, read_only=False)
         con.execute(f"attach '{candidate}' as scratch (read_only)")

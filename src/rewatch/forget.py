@@ -29,7 +29,7 @@ from rewatch.rawzone import (
     sql_str,
     write_partition,
 )
-from rewatch.settings import Settings, spill_dir
+from rewatch.settings import Settings
 
 SCRUBBED = "(forgotten household)"
 
@@ -57,7 +57,7 @@ def forget_household(settings: Settings, household_id: str) -> ForgetResult:
     # Register first: if this is interrupted, re-running it finishes the job, and a night
     # loaded meanwhile already leaves the household out.
     register_forgotten(raw_dir, stored)
-    con = connect(raw_dir, spill_to=spill_dir(settings.warehouse_dir))
+    con = connect(raw_dir, spill_to=settings.spill_dir)
     try:
         # The profiles of the household, so quarantined rows naming only a profile go too.
         profile_ids = set()

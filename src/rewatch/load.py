@@ -49,7 +49,7 @@ from rewatch.rawzone import (
     write_partition,
 )
 from rewatch.readers import StagedFile, read_activity_file, stage_file
-from rewatch.settings import spill_dir
+from rewatch.settings import Settings
 
 # The viewing-activity feed's raw partition: one row per session, parsed by rewatch.netflix.
 ACTIVITY_SCHEMA = (
@@ -232,7 +232,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     result = LoadResult(night=night, status="loaded")
     raw_dir.mkdir(parents=True, exist_ok=True)
     # The warehouse holds its raw zone: the night spills beyond the memory limit into its build area.
-    spill = spill_dir(raw_dir.parent)
+    spill = Settings(exports_dir=exports_dir, warehouse_dir=raw_dir.parent).spill_dir
     shutil.rmtree(spill, ignore_errors=True)  # what a killed load or publish left
     con = connect(folder, raw_dir, spill_to=spill)
     try:

@@ -54,6 +54,14 @@ class Settings:
         return self.warehouse_dir / "build"
 
     @property
+    def spill_dir(self) -> Path:
+        """Where the writer's in-memory DuckDB sessions (load, publish, forget) spill beyond their
+        memory limit (one writer at a time; DuckDB removes its files when the session closes,
+        and a load clears what a killed one left). A file database (dbt's scratch database, the
+        audit reading it) spills beside its file, in the run's own folder."""
+        return self.build_dir / "spill"
+
+    @property
     def reports_dir(self) -> Path:
         return self.warehouse_dir / "reports"
 
@@ -75,14 +83,6 @@ _SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*", re.IG
 def duckdb_memory_limit() -> str:
     """`REWATCH_DUCKDB_MEMORY_LIMIT` (DuckDB's size syntax, e.g. 2GB or 1500MiB), else the default."""
     return (os.environ.get(MEMORY_LIMIT_ENV) or "").strip() or DEFAULT_MEMORY_LIMIT
-
-
-def spill_dir(warehouse_dir: Path) -> Path:
-    """Where the writer's in-memory DuckDB sessions (load, publish) spill beyond their memory limit:
-    the warehouse's build area (one writer at a time; DuckDB removes its files when the session
-    closes, and a load clears what a killed one left). A file database (dbt's scratch database,
-    the audit reading it) spills beside its file, in the run's own folder."""
-    return warehouse_dir / "build" / "spill"
 
 
 def duckdb_limits(spill_to: Path | None = None) -> dict[str, str]:

@@ -9,18 +9,18 @@ import duckdb
 
 from rewatch import build, lake, rawzone
 from rewatch.dbt_plugin import Plugin
-from rewatch.settings import DEFAULT_MEMORY_LIMIT, Settings, duckdb_limits, spill_dir
+from rewatch.settings import DEFAULT_MEMORY_LIMIT, Settings, duckdb_limits
 
 
-def _limit(con) -> int:
+def _limit(con) -> str:
     return con.execute("select current_setting('memory_limit')").fetchone()[0]
 
 
 def _bytes(size: str) -> str:
     """DuckDB's display of a size it was given."""
-    con = duckdb.connect()
-    con.execute("set memory_limit = ?", [size])
-    return _limit(con)
+    with duckdb.connect() as con:
+        con.execute("set memory_limit = ?", [size])
+        return _limit(con)
 
 
 def test_the_raw_zones_sessions_take_the_limit_and_spill_only_where_told(tmp_path, monkeypatch):
@@ -47,11 +47,9 @@ def test_the_default_limit_and_the_publishs_session(tmp_path, monkeypatch):
     monkeypatch.delenv("REWATCH_DUCKDB_MEMORY_LIMIT", raising=False)
     settings = Settings(exports_dir=tmp_path / "exports", warehouse_dir=tmp_path / "warehouse")
     assert duckdb_limits() == {"memory_limit": DEFAULT_MEMORY_LIMIT}
-    con = lake.connect(settings, limits=duckdb_limits(spill_dir(settings.warehouse_dir)))
+    con = lake.connect(settings, limits=duckdb_limits(settings.spill_dir))
     assert _limit(con) == _bytes(DEFAULT_MEMORY_LIMIT)
-    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(
-        spill_dir(settings.warehouse_dir)
-    )
+    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(settings.spill_dir)
     con.close()
 
 
