@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,31 @@ def generated_small():
     out = _SESSION_DIR / "generated_small"
     result = generate(out / "exports", START, 3, 80, seed=11, truth_dir=out / "truth")
     return result
+
+
+@pytest.fixture(scope="session")
+def first_night(generated_small):
+    """Night START of `generated_small` run step by step to its publish (the real audit), once
+    per test process: `warehouse` holds it published, `stages` the warehouse before each step
+    (tests.crash_harness.run_in_steps). Shared read-only: a test copies `warehouse` (or a stage)
+    into a folder of its own before it writes, as `copy_of_first_night` does."""
+    from tests.crash_harness import run_in_steps
+
+    root = _SESSION_DIR / "first_night"
+    stages = run_in_steps(generated_small.out_dir, None, root, START)
+    return FirstNight(root / "published", stages)
+
+
+@dataclass(frozen=True)
+class FirstNight:
+    warehouse: Path
+    stages: dict
+
+
+def copy_of_first_night(first_night: FirstNight, generated_small, warehouse: Path, mp: pytest.MonkeyPatch):
+    """A copy of the first night's published warehouse at `warehouse`, with the environment of
+    `mp` pointing at it and at the generated exports; its settings."""
+    shutil.copytree(first_night.warehouse, warehouse)
+    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
+    mp.setenv("REWATCH_WAREHOUSE_DIR", str(warehouse))
+    return get_settings()

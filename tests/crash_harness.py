@@ -14,6 +14,7 @@ referenced by the catalog: expected, and not checked), a kill after it at the ne
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import signal
@@ -32,20 +33,61 @@ from rewatch.contract import night_dir, read_manifest
 from rewatch.lake import LakeError, head_snapshot
 from rewatch.load import _ledger_rows, is_loaded
 from rewatch.rawzone import partition_path
-from rewatch.settings import Settings
+from rewatch.settings import Settings, get_settings
 from tests.helpers import night_commits
 from tests.readers_harness import published_state
 
 RUNNER = """
-import datetime as dt, sys
+import datetime as dt, json, sys
 from rewatch import pipeline
 from rewatch.settings import get_settings
 night, settings = dt.date.fromisoformat(sys.argv[1]), get_settings()
-loaded = pipeline.load(night, settings)
-built = pipeline.build(night, settings)
-audited = pipeline.audit(night, settings)
+done = json.loads(sys.argv[2])  # the summaries of the steps that earlier processes ran
+loaded = done["load"] if "load" in done else pipeline.load(night, settings)
+built = done["build"] if "build" in done else pipeline.build(night, settings)
+audited = done["audit"] if "audit" in done else pipeline.audit(night, settings)
 pipeline.publish(night, loaded, built, audited, settings)
 """
+STEPS = ("load", "build", "audit", "publish")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A night's run stopped before `step`: `warehouse` holds what the steps before it wrote (None:
+    no warehouse yet), `done` their summaries. In Airflow each step is a task in a process of
+    its own, handed the earlier steps' summaries (XComs), so a run that starts at a later step
+    from this state is the DAG's own shape, and a kill in `step` need not run the earlier ones
+    again in a fresh interpreter (a fresh one imports dbt and Great Expectations anew)."""
+
+    step: str
+    warehouse: Path | None
+    done: dict
+
+
+def run_in_steps(exports: Path, start: Path | None, root: Path, night: dt.date) -> dict[str, Stage]:
+    """Run `night` to its publish, step by step in this process (the real audit included), on a
+    copy of the warehouse `start` (None: none yet) made at `root / "published"`, keeping a copy
+    of the warehouse before each step: {step: Stage}. `root / "published"` ends as the
+    uninterrupted run's warehouse."""
+    work = root / "published"
+    if start is not None:
+        shutil.copytree(start, work)
+    stages: dict[str, Stage] = {}
+    done: dict[str, dict] = {}
+    scoped = {"REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
+    with mock.patch.dict(os.environ, scoped):
+        settings = get_settings()
+        for step in STEPS:
+            kept = None
+            if work.exists():
+                kept = root / f"before-{step}"
+                shutil.copytree(work, kept)
+            stages[step] = Stage(step, kept, dict(done))
+            if step == "publish":
+                pipeline.publish(night, done["load"], done["build"], done["audit"], settings)
+            else:
+                done[step] = getattr(pipeline, step)(night, settings)
+    return stages
 
 
 def fault_points() -> list[str]:
@@ -85,8 +127,6 @@ def run_night(env: dict, night: dt.date) -> None:
     """A nightly run to completion (the recovery run), in this process: the same step functions
     as RUNNER, with this process's warm dbt and audit servers (a fresh interpreter would start
     them again, importing dbt and Great Expectations: several seconds a run)."""
-    from rewatch.settings import get_settings
-
     scoped = {k: v for k, v in env.items() if k.startswith("REWATCH_") and k not in (faults.ENV, faults.PAUSE_ENV)}
     with mock.patch.dict(os.environ, scoped):
         settings = get_settings()
@@ -96,14 +136,15 @@ def run_night(env: dict, night: dt.date) -> None:
         pipeline.publish(night, loaded, built, audited, settings)
 
 
-def run_and_kill(env: dict, night: dt.date, point: str, timeout: float = 600) -> str:
+def run_and_kill(env: dict, night: dt.date, point: str, timeout: float = 600, done: dict | None = None) -> str:
     """Run a night in its own process group with `REWATCH_FAULT=point`: the run kills itself there.
+    With `done` (step -> summary), the steps it names are taken as run: the run starts after them.
 
     Returns `point` when the run died of SIGKILL, or what happened instead: "finished" (the
     point was never reached) or "failed (exit N)".
     """
     proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, night.isoformat()],
+        [sys.executable, "-c", RUNNER, night.isoformat(), json.dumps(done or {})],
         env={**env, faults.ENV: point},
         start_new_session=True,
         capture_output=True,
@@ -137,19 +178,34 @@ def leftovers(warehouse: Path) -> list[Path]:
     return found
 
 
-def trial(base: Path, work: Path, exports: Path, night: dt.date, point: str, old: tuple, new: tuple, reference: Path):
+def trial(
+    base: Path,
+    work: Path,
+    exports: Path,
+    night: dt.date,
+    point: str,
+    old: tuple,
+    new: tuple,
+    reference: Path,
+    start: Stage | None = None,
+):
     """Copy the base warehouse, kill a run of `night` at `point`, check, recover, check again.
 
     `base` and `reference` are warehouse directories: night(s) before `night` published, and
     the same plus `night`, uninterrupted. `old` / `new`: what readers see of them
-    (`published_state`).
+    (`published_state`). With `start` (a `Stage` of `night` on `base`, from `run_in_steps`),
+    the killed run starts from that stage instead of from the base: the point must be in its
+    step or a later one. The recovery is always the whole night.
     """
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(base, work)
+    if start is None:
+        shutil.copytree(base, work)
+    elif start.warehouse is not None:
+        shutil.copytree(start.warehouse, work)
     base_head = head_snapshot(Settings(exports_dir=exports, warehouse_dir=base))
     env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
-    killed_at = run_and_kill(env, night, point)
+    killed_at = run_and_kill(env, night, point, done=start.done if start else None)
     settings = Settings(exports_dir=exports, warehouse_dir=work)
     problems = [] if killed_at == point else [f"the run was not killed at {point}: {killed_at}"]
     published = published_by(point)

@@ -3,7 +3,9 @@ publish), then re-run. The published lake always opens and shows the old night (
 once the publish's COMMIT happened), never half, at the old snapshot (or exactly one commit
 later); the re-run equals an uninterrupted run; no temporary file is left; ledger and
 quarantine agree. The run kills itself at the point (`REWATCH_FAULT`), so
-where the kill lands does not depend on the machine's speed. bench/crash_soak.py does the same
+where the kill lands does not depend on the machine's speed. The killed run starts at its point's
+step, from the warehouse the earlier steps left, as the DAG's tasks do (each step is a process of
+its own there); the recovery runs the whole night. bench/crash_soak.py does the same
 at as many random points as asked, over every point `fault_points()` lists."""
 
 from __future__ import annotations
@@ -15,21 +17,26 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 import rewatch
-from rewatch import faults, lake, pipeline
+from rewatch import faults, lake
 from rewatch.compare import diff_warehouses
 from rewatch.lake import LakeError, head_snapshot
-from rewatch.settings import Settings, get_settings
+from rewatch.settings import Settings
 from tests.conftest import START
 from tests.crash_harness import (
+    Stage,
     fault_points,
     leftovers,
+    phase_of,
     published_by,
     published_state,
     run_and_kill,
+    run_in_steps,
     run_night,
     trial,
 )
@@ -47,56 +54,66 @@ POINTS = (
 )
 
 
-def _publish(settings, night):
-    loaded = pipeline.load(night, settings)
-    built = pipeline.build(night, settings)
-    pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
+@dataclass(frozen=True)
+class Prepared:
+    """The module's warehouses (see `published_once`) and what readers see of base and reference."""
+
+    root: Path
+    exports: Path
+    base: Path
+    reference: Path
+    old: tuple
+    new: tuple
+    first: dict[str, Stage]
+    stages: dict[str, Stage]
 
 
 @pytest.fixture(scope="module")
-def published_once(generated_small, tmp_path_factory):
-    """`base`: night 1 published; `reference`: base + night 2, uninterrupted."""
+def published_once(first_night, generated_small, tmp_path_factory):
+    """`base`: night 1 published; `reference`: base + night 2, uninterrupted; both run step by
+    step, keeping the warehouse before each step (`first` and `stages`: night 1's and night 2's)."""
     root = tmp_path_factory.mktemp("crashes")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "base"))
-        _publish(get_settings(), START)
-        shutil.copytree(root / "base", root / "reference")
-        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "reference"))
-        _publish(get_settings(), NIGHT)
     exports = generated_small.out_dir
-    old = published_state(Settings(exports_dir=exports, warehouse_dir=root / "base"))
-    new = published_state(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
+    first, base = first_night.stages, first_night.warehouse
+    stages = run_in_steps(exports, base, root / "second", NIGHT)
+    reference = root / "second" / "published"
+    old = published_state(Settings(exports_dir=exports, warehouse_dir=base))
+    new = published_state(Settings(exports_dir=exports, warehouse_dir=reference))
     assert old != new
-    return root, generated_small.out_dir, old, new
+    return Prepared(root, exports, base, reference, old, new, first, stages)
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_run_killed_at_any_point_recovers_to_the_uninterrupted_result(published_once, point):
-    root, exports, old, new = published_once
-    work = root / f"work-{point.replace(':', '-')}"
-    result = trial(root / "base", work, exports, NIGHT, point, old, new, root / "reference")
+    """The killed run starts at the step of `point`, from the warehouse the earlier steps left
+    (each step is a task in a process of its own in the DAG); the recovery runs the whole night."""
+    p = published_once
+    work = p.root / f"work-{point.replace(':', '-')}"
+    start = p.stages[phase_of(point)]
+    result = trial(p.base, work, p.exports, NIGHT, point, p.old, p.new, p.reference, start=start)
     assert result.killed_at == point
     assert result.survived, result.problems
-    assert result.state_after_kill == (new if published_by(point) else old)
+    assert result.state_after_kill == (p.new if published_by(point) else p.old)
     if point == "publish:rewrite_before_commit":  # the kill interrupted real work: the reference has the rewrite
-        con = lake.open_published(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
+        con = lake.open_published(Settings(exports_dir=p.exports, warehouse_dir=p.reference))
         try:
-            assert [p.kind for p in lake.publishes(con)][-2:] == ["night", "maintain"]
+            assert [c.kind for c in lake.publishes(con)][-2:] == ["night", "maintain"]
         finally:
             con.close()
 
 
 def test_the_first_night_killed_before_its_commit_publishes_nothing_and_recovers(published_once):
-    root, exports, old, _ = published_once
-    work = root / "first-night"
-    env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
-    assert run_and_kill(env, START, "publish:before_commit") == "publish:before_commit"
-    settings = Settings(exports_dir=exports, warehouse_dir=work)
+    p = published_once
+    work = p.root / "first-night"
+    shutil.copytree(p.first["publish"].warehouse, work)
+    env = {**os.environ, "REWATCH_EXPORTS_DIR": str(p.exports), "REWATCH_WAREHOUSE_DIR": str(work)}
+    killed = run_and_kill(env, START, "publish:before_commit", done=p.first["publish"].done)
+    assert killed == "publish:before_commit"
+    settings = Settings(exports_dir=p.exports, warehouse_dir=work)
     assert head_snapshot(settings) is None  # nothing was published
     run_night(env, START)
-    assert published_state(settings) == old
-    assert all(counts == (0, 0) for counts in diff_warehouses(root / "base", work).values())
+    assert published_state(settings) == p.old
+    assert all(counts == (0, 0) for counts in diff_warehouses(p.base, work).values())
     assert not leftovers(work)
 
 
@@ -120,12 +137,12 @@ def test_maintenance_killed_at_any_point_changes_no_table_and_the_next_one_compl
     (compaction uncommitted, committed, snapshots expired, files removed), the published tables
     are the reference's, and the next maintenance leaves the lake as an uninterrupted one does:
     the same files, no orphan, time travel to the kept night only."""
-    root, exports, _, new = published_once
+    root, exports, new = published_once.root, published_once.exports, published_once.new
 
     def fresh(name: str) -> tuple[dict, Settings]:
         work = root / name
         shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(root / "reference", work)
+        shutil.copytree(published_once.reference, work)
         env = {**os.environ, "REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
         return env, Settings(exports_dir=exports, warehouse_dir=work)
 
@@ -134,15 +151,19 @@ def test_maintenance_killed_at_any_point_changes_no_table_and_the_next_one_compl
 
     env, uninterrupted = fresh("maintained")
     assert _maintain(env) == 0
-    assert files(uninterrupted) < files(Settings(exports_dir=exports, warehouse_dir=root / "reference"))
+    assert files(uninterrupted) < files(Settings(exports_dir=exports, warehouse_dir=published_once.reference))
     for point in faults.MAINTAIN_POINTS:
         env, settings = fresh(f"maintain-{point.replace(':', '-')}")
         assert _maintain(env, point) == -signal.SIGKILL, f"maintenance not killed at {point}"
         assert published_state(settings) == new, point
-        assert all(c == (0, 0) for c in diff_warehouses(root / "reference", settings.warehouse_dir).values()), point
+        assert all(c == (0, 0) for c in diff_warehouses(published_once.reference, settings.warehouse_dir).values()), (
+            point
+        )
         assert _maintain(env) == 0, point
         assert published_state(settings) == new, point
-        assert all(c == (0, 0) for c in diff_warehouses(root / "reference", settings.warehouse_dir).values()), point
+        assert all(c == (0, 0) for c in diff_warehouses(published_once.reference, settings.warehouse_dir).values()), (
+            point
+        )
         assert files(settings) == files(uninterrupted), point  # no orphan left by the kill
         for night, kept in ((NIGHT, True), (START, False)):
             try:

@@ -8,9 +8,8 @@ import shutil
 
 import pytest
 
-from rewatch import pipeline
 from rewatch.build import SHARED_PARSE_CACHE, check_previous_state, dbt_run_dir, parse_cache_path, run_dbt
-from rewatch.settings import get_settings
+from tests.conftest import copy_of_first_night
 
 pytestmark = pytest.mark.slow
 RULES = {
@@ -45,18 +44,11 @@ RULES = {
 
 
 @pytest.fixture(scope="module")
-def built_warehouse(generated_small, tmp_path_factory):
+def built_warehouse(first_night, generated_small, tmp_path_factory):
     """A lake with one generated night published: the previous state the unit tests run against
     (dbt reads the `published*` sources' column types from it)."""
-    root = tmp_path_factory.mktemp("unit")
     mp = pytest.MonkeyPatch()
-    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    night = dt.date(2026, 3, 2)
-    settings = get_settings()
-    loaded, built = pipeline.load(night, settings), pipeline.build(night, settings)
-    # The audit is not what these tests are about (test_audit.py is); publish what dbt built.
-    pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    settings = copy_of_first_night(first_night, generated_small, tmp_path_factory.mktemp("unit") / "warehouse", mp)
     yield settings
     mp.undo()
 

@@ -13,22 +13,17 @@ import pytest
 
 import rewatch
 from rewatch import lake, maintain
-from rewatch.settings import get_settings
-from tests.conftest import START
+from tests.conftest import START, copy_of_first_night
 from tests.helpers import publish_night
 
 NIGHTS = [START, START + dt.timedelta(days=1)]
 
 
 @pytest.fixture(scope="module")
-def two_nights(generated_small, tmp_path_factory):
+def two_nights(first_night, generated_small, tmp_path_factory):
     """Night 1 published, a reader pinned to it opened, then night 2 published."""
-    root = tmp_path_factory.mktemp("lake")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-        settings = get_settings()
-        publish_night(settings, NIGHTS[0])
+        settings = copy_of_first_night(first_night, generated_small, tmp_path_factory.mktemp("lake") / "warehouse", mp)
         reader = rewatch.connect(settings)
         before = reader.execute("select count(*) from fct_viewing_sessions").fetchone()[0]
         files_before = set(lake.data_files(settings))

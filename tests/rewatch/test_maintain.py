@@ -16,8 +16,8 @@ from rewatch import lake, pipeline
 from rewatch.cli import app
 from rewatch.compare import diff_warehouses
 from rewatch.maintain import MaintainError, keep_nights_setting
-from rewatch.settings import PUBLISHED_TABLES, Settings, get_settings
-from tests.conftest import START
+from rewatch.settings import PUBLISHED_TABLES, Settings
+from tests.conftest import START, copy_of_first_night
 from tests.helpers import copy_published, publish_night
 
 NIGHTS = [START + dt.timedelta(days=i) for i in range(3)]
@@ -28,16 +28,14 @@ def _counts(con) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def maintained(generated_small, tmp_path_factory):
+def maintained(first_night, generated_small, tmp_path_factory):
     """Three nights published and a copy of that lake; an orphan planted (as a killed commit
     leaves one); night 3 built again but not published; then `maintain --keep-nights 2`; then
     that build audited and published."""
     root = tmp_path_factory.mktemp("maintain")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-        settings = get_settings()
-        for night in NIGHTS:
+        settings = copy_of_first_night(first_night, generated_small, root / "warehouse", mp)
+        for night in NIGHTS[1:]:
             publish_night(settings, night)
         before = copy_published(settings, root / "before")
         as_of_before = {}

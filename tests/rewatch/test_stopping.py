@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rewatch import faults, pipeline
+from rewatch import faults
 from rewatch.build import published_nights
 from rewatch.cli import app
 from rewatch.lake import head_snapshot
-from rewatch.settings import get_settings
+from tests.conftest import copy_of_first_night
 from tests.helpers import night_commits, published_marker
 
 pytestmark = pytest.mark.slow
@@ -34,15 +34,10 @@ PATIENCE = 900
 
 
 @pytest.fixture(scope="module")
-def warehouse(generated_small, tmp_path_factory):
+def warehouse(first_night, generated_small, tmp_path_factory):
     """Night 1 published; the stop tests then run night 2."""
-    root = tmp_path_factory.mktemp("stopping")
     mp = pytest.MonkeyPatch()
-    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    settings = get_settings()
-    loaded, built = pipeline.load(N1, settings), pipeline.build(N1, settings)
-    pipeline.publish(N1, loaded, built, pipeline.audit(N1, settings), settings)
+    settings = copy_of_first_night(first_night, generated_small, tmp_path_factory.mktemp("stopping") / "warehouse", mp)
     yield settings
     mp.undo()
 

@@ -33,6 +33,7 @@ from rewatch.build import (
 )
 from rewatch.cli import app
 from rewatch.settings import Settings, get_settings
+from tests.conftest import copy_of_first_night
 from tests.helpers import copy_published, published_connection, published_marker
 
 pytestmark = pytest.mark.slow
@@ -41,15 +42,10 @@ NEXT_NIGHT = NIGHT + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def published(generated_small, tmp_path_factory):
+def published(first_night, generated_small, tmp_path_factory):
     """One generated night, built, audited and published."""
-    root = tmp_path_factory.mktemp("this_run")
     mp = pytest.MonkeyPatch()
-    mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-    mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-    settings = get_settings()
-    loaded, built = pipeline.load(NIGHT, settings), pipeline.build(NIGHT, settings)
-    pipeline.publish(NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    settings = copy_of_first_night(first_night, generated_small, tmp_path_factory.mktemp("this_run") / "warehouse", mp)
     yield settings
     mp.undo()
 

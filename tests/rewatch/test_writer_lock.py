@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +18,7 @@ import pytest
 from rewatch import lake, pipeline
 from rewatch.build import PublishConflictError, candidate_path
 from rewatch.lock import WarehouseBusyError, writer_lock
-from rewatch.settings import get_settings
-from tests.conftest import START
+from tests.conftest import START, copy_of_first_night
 from tests.helpers import night_commits, published_connection, published_marker
 
 pytestmark = pytest.mark.slow
@@ -44,27 +42,10 @@ def _nights(settings) -> list[dt.date]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def night_one_published(generated_small, tmp_path_factory):
-    """A warehouse with night 1 published, built once for the module."""
-    root = tmp_path_factory.mktemp("writer-lock")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-        mp.setenv("REWATCH_WAREHOUSE_DIR", str(root / "warehouse"))
-        settings = get_settings()
-        loaded = pipeline.load(N1, settings)
-        built = pipeline.build(N1, settings)
-        pipeline.publish(N1, loaded, built, {"decision": "publish", "warnings": []}, settings)
-    return root / "warehouse"
-
-
 @pytest.fixture
-def one_night(night_one_published, generated_small, tmp_path, monkeypatch):
-    """A copy of the module's warehouse with night 1 published; returns its settings."""
-    shutil.copytree(night_one_published, tmp_path / "warehouse")
-    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
-    return get_settings()
+def one_night(first_night, generated_small, tmp_path, monkeypatch):
+    """A copy of the warehouse with night 1 published; returns its settings."""
+    return copy_of_first_night(first_night, generated_small, tmp_path / "warehouse", monkeypatch)
 
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
