@@ -14,8 +14,8 @@ from rewatch import pipeline
 from rewatch.cli import app
 from rewatch.lake import lake_of, open_published
 from rewatch.load import load_night
-from rewatch.settings import PUBLISHED_TABLES, get_settings
-from tests.conftest import START
+from rewatch.settings import PUBLISHED_TABLES
+from tests.conftest import START, copy_of_first_night
 from tests.helpers import published_connection
 
 NIGHTS = [START, START + dt.timedelta(days=1)]
@@ -56,11 +56,9 @@ def _rows(settings, table, where="true", params=()):
         con.close()
 
 
-def test_forget_erases_a_household_and_only_it(generated_small, tmp_path, monkeypatch):
-    monkeypatch.setenv("REWATCH_EXPORTS_DIR", str(generated_small.out_dir))
-    monkeypatch.setenv("REWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
-    settings = get_settings()
-    for night in NIGHTS:
+def test_forget_erases_a_household_and_only_it(first_night, generated_small, tmp_path, monkeypatch):
+    settings = copy_of_first_night(first_night, generated_small, tmp_path / "warehouse", monkeypatch)
+    for night in NIGHTS[1:]:
         loaded = pipeline.load(night, settings)
         built = pipeline.build(night, settings)
         pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
