@@ -27,23 +27,23 @@ from rewatch.settings import get_settings  # noqa: E402
 
 START = dt.date(2026, 3, 2)
 
-# The longest test files first (worker seconds in a fresh-clone run, 2026-11-27): `make test`
+# The longest test files first (worker seconds in a fresh-clone run, 2026-11-28): `make test`
 # runs one file per worker on 2 cores, and a long file handed out last keeps one core busy
 # while the other waits. Longest first, the two finish close together (the Makefile passes
 # --no-loadscope-reorder: by default xdist hands out files by their number of tests, which put
 # the one-test wheel and real-Airflow files last). Order only: no test depends on another's.
 LONGEST_FIRST = (
-    "tests/rewatch/test_audit.py",  # 540 s
-    "tests/rewatch/test_crashes.py",  # 390
-    "tests/integration/test_real_airflow.py",  # 250
-    "tests/rewatch/test_incremental_scenarios.py",  # 240
-    "tests/rewatch/test_incremental.py",  # 215
+    "tests/rewatch/test_audit.py",  # 425 s
+    "tests/rewatch/test_crashes.py",  # 355
+    "tests/rewatch/test_incremental_scenarios.py",  # 255
+    "tests/integration/test_real_airflow.py",  # 230
+    "tests/rewatch/test_incremental.py",  # 225
+    "tests/test_wheel.py",  # 170
     "tests/rewatch/test_stopping.py",  # 145
-    "tests/rewatch/test_writer_lock.py",  # 130
-    "tests/rewatch/test_concurrent_readers.py",  # 110
-    "tests/rewatch/test_restatements.py",  # 110
-    "tests/test_wheel.py",  # 110
-    "tests/rewatch/test_bad_input.py",  # 105
+    "tests/test_end_to_end.py",  # 105
+    "tests/rewatch/test_restatements.py",  # 100
+    "tests/rewatch/test_writer_lock.py",  # 100
+    "tests/rewatch/test_bad_input.py",  # 85
 )
 
 
