@@ -53,13 +53,12 @@ STEPS = ("load", "build", "audit", "publish")
 
 @dataclass(frozen=True)
 class Stage:
-    """A night's run stopped before `step`: `warehouse` holds what the steps before it wrote (None:
+    """A night's run stopped before a step: `warehouse` holds what the steps before it wrote (None:
     no warehouse yet), `done` their summaries. In Airflow each step is a task in a process of
     its own, handed the earlier steps' summaries (XComs), so a run that starts at a later step
-    from this state is the DAG's own shape, and a kill in `step` need not run the earlier ones
+    from this state is the DAG's own shape, and a kill in that step need not run the earlier ones
     again in a fresh interpreter (a fresh one imports dbt and Great Expectations anew)."""
 
-    step: str
     warehouse: Path | None
     done: dict
 
@@ -72,17 +71,15 @@ def run_in_steps(exports: Path, start: Path | None, root: Path, night: dt.date) 
     work = root / "published"
     if start is not None:
         shutil.copytree(start, work)
-    stages: dict[str, Stage] = {}
+    stages: dict[str, Stage] = {"load": Stage(start, {})}  # before the load: `start` itself
     done: dict[str, dict] = {}
     scoped = {"REWATCH_EXPORTS_DIR": str(exports), "REWATCH_WAREHOUSE_DIR": str(work)}
     with mock.patch.dict(os.environ, scoped):
         settings = get_settings()
         for step in STEPS:
-            kept = None
-            if work.exists():
-                kept = root / f"before-{step}"
-                shutil.copytree(work, kept)
-            stages[step] = Stage(step, kept, dict(done))
+            if step != "load":  # the load made the warehouse
+                stages[step] = Stage(root / f"before-{step}", dict(done))
+                shutil.copytree(work, stages[step].warehouse)
             if step == "publish":
                 pipeline.publish(night, done["load"], done["build"], done["audit"], settings)
             else:
