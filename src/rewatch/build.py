@@ -660,6 +660,14 @@ def project_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _copy_page(cached: Path, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for source in cached.iterdir():
+        tmp = out_dir / f".{source.name}.{os.getpid()}.tmp"  # a reader of the page never sees half of it
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, out_dir / source.name)
+
+
 def publish_docs(settings: Settings) -> Path:
     """dbt's documentation page in <reports>/dbt-docs/index.html, current with the project.
 
@@ -682,13 +690,13 @@ def publish_docs(settings: Settings) -> Path:
             shutil.copytree(out_dir, staging, ignore=shutil.ignore_patterns(DOCS_STAMP))
             try:
                 os.rename(staging, cached)
-            except OSError:  # another process cached the same version first
+            except OSError:
+                # Another process generated and cached the same version meanwhile. dbt stamps each
+                # generation (generated_at, invocation_id): take the cached one, so every
+                # warehouse of this environment shows the same page for a version.
                 shutil.rmtree(staging, ignore_errors=True)
+                _copy_page(cached, out_dir)
     else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for source in cached.iterdir():
-            tmp = out_dir / f".{source.name}.{os.getpid()}.tmp"
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, out_dir / source.name)
+        _copy_page(cached, out_dir)
     stamp.write_text(version + "\n")
     return out_dir / "index.html"

@@ -246,9 +246,34 @@ def test_each_publish_keeps_dbt_docs_of_the_real_lineage_current(published, tmp_
     result = CliRunner().invoke(app, ["docs"])
     assert result.exit_code == 0 and "dbt-docs/index.html" in " ".join(result.output.split()), result.output
     other = Settings(exports_dir=published.exports_dir, warehouse_dir=tmp_path / "other")
-    assert build.publish_docs(other).read_bytes() == (docs / "index.html").read_bytes()
+    # The environment's page of this version: the one this warehouse holds, whichever test
+    # process generated it first (dbt stamps each generation, so two would differ).
+    cached = build.SHARED_DOCS_CACHE / project_version() / "index.html"
+    assert (docs / "index.html").read_bytes() == cached.read_bytes()
+    assert build.publish_docs(other).read_bytes() == cached.read_bytes()
     assert made == []  # current, then copied from the environment's page of this version
     monkeypatch.setattr(build, "SHARED_DOCS_CACHE", tmp_path / "cache")
     monkeypatch.setattr(build, "project_version", lambda: "changed")
     assert build.publish_docs(other).read_text() == "version changed" and made == [other.warehouse_dir]
     assert (tmp_path / "cache" / "changed" / "index.html").read_text() == "version changed"
+
+
+def test_a_warehouse_that_generated_docs_beside_another_process_keeps_the_cached_page(tmp_path, monkeypatch):
+    """Two processes generate the same version's page at once (two nights' publishes, two test
+    workers): the one that cached it second shows the cached page, so every warehouse of the
+    environment holds the same page for a version."""
+    monkeypatch.setattr(build, "SHARED_DOCS_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(build, "project_version", lambda: "v1")
+
+    def generate(settings, out_dir=None):  # meanwhile, another process caches its own page
+        (tmp_path / "cache" / "v1").mkdir(parents=True)
+        (tmp_path / "cache" / "v1" / "index.html").write_text("theirs")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "index.html").write_text("mine")
+        return out_dir / "index.html"
+
+    monkeypatch.setattr(build, "generate_docs", generate)
+    settings = Settings(exports_dir=tmp_path / "exports", warehouse_dir=tmp_path / "warehouse")
+    assert build.publish_docs(settings).read_text() == "theirs"
+    assert (settings.dbt_docs_dir / DOCS_STAMP).read_text().strip() == "v1"
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["v1"]  # no staging left behind
