@@ -19,13 +19,20 @@
 
 {#- The body of `int_run_replaced__<table>`: the keys (`key_columns`) of the published rows whose
     `match_columns` are those of a row of `changes` (from its `from_column` on, by `time_column`,
-    when given). -#}
+    when given). With a `time_column`, each row also carries that column: the publish step deletes
+    the rows matching all of the columns, and bounds the delete by their earliest time, so that
+    the lake skips the files of earlier times (src/rewatch/build.py, `_apply`). -#}
 {% macro replaced_rows(published, key_columns, changes, match_columns, time_column=none, from_column=none) -%}
 with
 
+-- With a time column, only the published rows from the earliest point a change reaches, a
+-- constant (run_bound): the lake's scan skips the files of earlier times.
 published_rows as (
 
     select * from {{ published }}
+    {%- if time_column %}
+    where {{ time_column }} >= {{ run_bound(changes, 'min(' ~ from_column ~ ')') }}
+    {%- endif %}
 
 ),
 
@@ -37,7 +44,7 @@ changes as (
 
 replaced as (
 
-    select distinct {% for column in key_columns -%}
+    select distinct {% for column in key_columns + ([time_column] if time_column else []) -%}
         published_rows.{{ column }}{{ ", " if not loop.last }}
     {%- endfor %}
     from published_rows

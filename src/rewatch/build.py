@@ -332,6 +332,8 @@ def build_night(
 
 
 UNCHECKED = object()
+# Column types a replaced-keys model's time is in (it bounds the publish's delete: `_apply`).
+TIME_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
 
 
 @dataclass(frozen=True)
@@ -376,9 +378,22 @@ def _apply(con: duckdb.DuckDBPyConnection, table: PublishedTable, existing: set[
             "another version. Run `rewatch rebuild` once; the published warehouse is unchanged."
         )
     replaced = f"scratch.this_run.int_run_replaced__{table.name}"
-    keys = [row[0] for row in con.execute(f"select column_name from (describe {replaced})").fetchall()]
+    keys = dict(con.execute(f"select column_name, column_type from (describe {replaced})").fetchall())
     columns = ", ".join(keys)
-    con.execute(f"delete from {target} where ({columns}) in (select {columns} from {replaced})")
+    # A time among the keys bounds the delete by its earliest value, as a constant: DuckLake then
+    # skips the files whose rows all start before it (their column statistics) instead of
+    # reading every file of the table for the keys. No replaced row: nothing to delete.
+    times = [name for name, kind in keys.items() if kind in TIME_TYPES]
+    rows, nulls, *earliest = con.execute(
+        f"select count(*), count(*) filter (where {' or '.join(f'{k} is null' for k in keys)})"
+        + "".join(f", min({t})::varchar" for t in times)
+        + f" from {replaced}"
+    ).fetchone()
+    if nulls:  # a null never matches in the delete below: its published row would stay beside the new one
+        raise BuildError(f"{replaced}: {nulls} replaced key(s) with a null column; nothing published")
+    if rows:
+        bounds = "".join(f" and {t} >= '{value}'::{keys[t]}" for t, value in zip(times, earliest, strict=True))
+        con.execute(f"delete from {target} where ({columns}) in (select {columns} from {replaced}){bounds}")
     con.execute(f"insert into {target} by name select * from {source}")
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import shutil
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -161,6 +162,48 @@ def test_a_nights_publish_changes_exactly_the_replaced_rows_and_adds_this_runs(p
         con.close()
     # The night both kept published rows and replaced some: the check above compared both.
     assert kept_somewhere and replaced_somewhere
+
+
+def _applying(replaced_rows: list[tuple]):
+    """`_apply` of one `apply` table on plain DuckDB databases named as the publish names them:
+    published sessions at three times, the given replaced keys (session id, start), one new row.
+    Returns what `lake` holds after it, or the error it raised."""
+    con = duckdb.connect()
+    try:
+        con.execute("attach ':memory:' as lake")
+        con.execute("attach ':memory:' as scratch")
+        con.execute("create schema scratch.this_run")
+        con.execute("create table lake.main.t (session_id varchar, started_at timestamp, v int)")
+        con.execute(
+            "insert into lake.main.t values ('a', '2026-03-01 10:00', 1), ('b', '2026-03-02 10:00', 2), "
+            "('c', '2026-03-03 10:00', 3)"
+        )
+        con.execute(
+            "create table scratch.main.t as select 'c' as session_id, timestamp '2026-03-03 10:00' as started_at, 4 as v"
+        )
+        con.execute("create table scratch.this_run.int_run_replaced__t (session_id varchar, started_at timestamp)")
+        for row in replaced_rows:
+            con.execute("insert into scratch.this_run.int_run_replaced__t values (?, ?)", row)
+        try:
+            build._apply(con, build.PublishedTable("main", "t", "apply"), {("main", "t")}, full=False)
+        except build.BuildError as exc:
+            return exc
+        return con.execute("select session_id, v from lake.main.t order by 1").fetchall()
+    finally:
+        con.close()
+
+
+def test_the_publish_deletes_the_replaced_keys_from_their_earliest_time_and_refuses_a_null_key():
+    assert _applying([("c", dt.datetime(2026, 3, 3, 10))]) == [("a", 1), ("b", 2), ("c", 4)]
+    # Two replaced sessions: the bound is the earlier one's start, and both go.
+    assert _applying([("b", dt.datetime(2026, 3, 2, 10)), ("c", dt.datetime(2026, 3, 3, 10))]) == [
+        ("a", 1),
+        ("c", 4),
+    ]
+    # Nothing replaced: nothing deleted, the run's row added.
+    assert _applying([]) == [("a", 1), ("b", 2), ("c", 3), ("c", 4)]
+    refused = _applying([("b", None), ("c", dt.datetime(2026, 3, 3, 10))])
+    assert isinstance(refused, build.BuildError) and "null" in str(refused)
 
 
 def test_the_change_capture_reads_only_the_declared_published_columns(published):
