@@ -1,7 +1,7 @@
 """A page opened in a real browser: Debian's Chromium, headless (`make test` installs it).
 
-`open_page` loads a local file once for a screenshot and the browser's console and network
-log, and once for the DOM as the browser parsed it. Chromium talks to Google's hosts on its own
+`open_page` loads a local file once, for a screenshot, the browser's console and network log,
+and the DOM as the browser parsed it. Chromium talks to Google's hosts on its own
 (time, accounts) whatever the page is: a request counts as the page's when its network
 isolation key is the page's `file://` origin.
 """
@@ -46,12 +46,13 @@ def open_page(page: Path, out_dir: Path) -> Opened:
         [
             chromium,
             *FLAGS,
-            f"--user-data-dir={out_dir / 'profile-1'}",
+            f"--user-data-dir={out_dir / 'profile'}",
             "--enable-logging=stderr",
             "--v=0",
             f"--log-net-log={net_log}",
             "--window-size=1200,3000",
             f"--screenshot={screenshot}",
+            "--dump-dom",
             url,
         ],
         capture_output=True,
@@ -59,13 +60,6 @@ def open_page(page: Path, out_dir: Path) -> Opened:
         timeout=120,
     )
     assert loaded.returncode == 0 and screenshot.stat().st_size > 0, loaded.stderr[-2000:]
-    dumped = subprocess.run(
-        [chromium, *FLAGS, f"--user-data-dir={out_dir / 'profile-2'}", "--dump-dom", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert dumped.returncode == 0, dumped.stderr[-2000:]
     log = json.loads(net_log.read_text())
     types = {number: name for name, number in log["constants"]["logEventTypes"].items()}
     requests = [
@@ -76,4 +70,4 @@ def open_page(page: Path, out_dir: Path) -> Opened:
         and not event["params"]["url"].startswith(("file:", "data:"))
     ]
     console = [match.group(2) for match in CONSOLE.finditer(loaded.stderr)]
-    return Opened(dom=dumped.stdout, console=console, requests=requests, screenshot=screenshot)
+    return Opened(dom=loaded.stdout, console=console, requests=requests, screenshot=screenshot)
