@@ -343,6 +343,9 @@ class PublishedTable:
     schema: str
     name: str
     mode: str  # replace: the whole table; apply: delete int_run_replaced__<name>'s keys, insert the model's rows
+    # A time column (dbt meta `rewatch_partition_by`): the lake writes the table's files per day
+    # of it, and its compaction merges files of one day only (`_create`).
+    partition_by: str | None = None
 
 
 def published_tables(run_dir: Path) -> list[PublishedTable]:
@@ -350,20 +353,52 @@ def published_tables(run_dir: Path) -> list[PublishedTable]:
     manifest = json.loads((run_dir / "target" / "manifest.json").read_text())
     tables = []
     for node in manifest["nodes"].values():
-        mode = (node.get("config", {}).get("meta") or {}).get("rewatch_publish")
+        meta = node.get("config", {}).get("meta") or {}
+        mode = meta.get("rewatch_publish")
         if node.get("resource_type") == "model" and mode:
             if mode not in ("replace", "apply"):
                 raise BuildError(f"{node['unique_id']}: meta rewatch_publish must be replace or apply, not {mode!r}")
-            tables.append(PublishedTable(node["schema"], node["alias"], mode))
+            tables.append(PublishedTable(node["schema"], node["alias"], mode, meta.get("rewatch_partition_by")))
     return sorted(tables, key=lambda t: (t.schema, t.name))
 
 
-def _apply(con: duckdb.DuckDBPyConnection, table: PublishedTable, existing: set[tuple[str, str]], full: bool) -> None:
-    target, source = f"lake.{table.schema}.{table.name}", f"scratch.{table.schema}.{table.name}"
-    if table.mode == "replace" or full or (table.schema, table.name) not in existing:
-        con.execute(f"create schema if not exists lake.{table.schema}")
+def _create(con: duckdb.DuckDBPyConnection, table: PublishedTable, target: str, source: str) -> None:
+    """Create (or replace) the lake's table with the build's rows. A table partitioned by a time
+    keeps one day of it per data file: a night's reads and deletes bounded by time then touch the
+    files of the days it changes, and the weekly compaction (`rewatch maintain`) merges the files
+    of one day, never days apart (DuckLake merges within a partition). DuckLake's `day()` is the
+    day of the month, so the key is the year, month and day."""
+    con.execute(f"create schema if not exists lake.{table.schema}")
+    if table.partition_by is None:
         con.execute(f"create or replace table {target} as select * from {source}")
         return
+    con.execute(f"create or replace table {target} as select * from {source} limit 0")
+    _partition(con, table)
+    con.execute(f"insert into {target} select * from {source}")
+
+
+def _partition(con: duckdb.DuckDBPyConnection, table: PublishedTable) -> None:
+    column = table.partition_by
+    con.execute(
+        f"alter table lake.{table.schema}.{table.name} set partitioned by (year({column}), month({column}), day({column}))"
+    )
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    table: PublishedTable,
+    existing: set[tuple[str, str]],
+    partitioned: set[tuple[str, str]],
+    full: bool,
+) -> None:
+    target, source = f"lake.{table.schema}.{table.name}", f"scratch.{table.schema}.{table.name}"
+    if table.mode == "replace" or full or (table.schema, table.name) not in existing:
+        _create(con, table, target, source)
+        return
+    if table.partition_by and (table.schema, table.name) not in partitioned:
+        # Published before the table had partition keys: from this night on its new files hold
+        # one day each (the earlier files keep their layout until a `rewatch rebuild`).
+        _partition(con, table)
     # A table an older rewatch published lacks the columns added since: inserting this run's
     # rows would fail half-way with DuckDB's binder error. Say what to do instead.
     built, published = (
@@ -511,8 +546,9 @@ def publish(
         restated = []
         if ("main", "rpt_title_performance") in existing:
             restated = _log_restatements(con, kind, nights)
+        partitioned = lake.partitioned(con)
         for table in tables:
-            _apply(con, table, existing, full=night is None)
+            _apply(con, table, existing, partitioned, full=night is None)
         con.execute(f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)")
         con.execute(f"delete from lake.{RUNS_TABLE} where night in (select unnest(?::date[]))", [list(nights)])
         for processed in nights:

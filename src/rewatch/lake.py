@@ -190,6 +190,22 @@ def columns(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> set[tuple[st
     )
 
 
+def partitioned(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> set[tuple[str, str]]:
+    """(schema, table) of the tables of the lake attached as `alias` that have partition keys:
+    a current `ducklake_partition_info` with columns, in DuckLake's metadata database of that
+    alias (`reset partitioned by` adds one without columns)."""
+    metadata = f"__ducklake_metadata_{alias}"
+    return set(
+        con.execute(
+            f"select distinct s.schema_name, t.table_name from {metadata}.ducklake_table t "
+            f"join {metadata}.ducklake_schema s on s.schema_id = t.schema_id and s.end_snapshot is null "
+            f"join {metadata}.ducklake_partition_info p on p.table_id = t.table_id and p.end_snapshot is null "
+            f"join {metadata}.ducklake_partition_column c on c.partition_id = p.partition_id "
+            "and c.table_id = t.table_id where t.end_snapshot is null"
+        ).fetchall()
+    )
+
+
 def publishes(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> list[Publish]:
     """rewatch's commits to the lake attached as `alias`, oldest first."""
     rows = con.execute(

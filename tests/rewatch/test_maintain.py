@@ -130,3 +130,36 @@ def test_keep_nights_must_be_a_positive_whole_number(monkeypatch, workdir):
     assert keep_nights_setting() == 30
     with pytest.raises(MaintainError, match="nothing published yet"):
         pipeline.maintain(workdir, keep_nights=2)
+
+
+def test_the_time_partitioned_tables_keep_one_day_per_file_through_compaction(maintained):
+    """The tables a night reads and deletes by time (dbt meta `rewatch_partition_by`) hold one
+    day of that time per data file, after three nights and a compaction that merged files: a
+    night's bounded reads skip the files of other days, however long the history."""
+    settings, *_ = maintained
+    partitioned = {
+        ("intermediate", "int_playback_events"): "event_at",
+        ("intermediate", "int_viewing_segments_merged"): "session_started_at",
+        ("main", "fct_viewing_sessions"): "started_at",
+        ("main", "fct_watch_cycles"): "started_at",
+    }
+    con = rewatch.connect(settings)
+    try:
+        for (schema, table), column in partitioned.items():
+            files = [
+                str(lake.lake_of(settings).data_path.joinpath(row[0]))
+                for row in con.execute(
+                    f"select data_file from ducklake_list_files('lake', '{table}', schema => '{schema}')"
+                ).fetchall()
+            ]
+            days = [
+                con.execute(f"select count(distinct {column}::date), count(*) from read_parquet('{path}')").fetchone()
+                for path in files
+            ]
+            assert len(files) > 1 and all(n_days == 1 for n_days, _ in days), (table, days)
+            assert (
+                sum(rows for _, rows in days)
+                >= con.execute(f"select count(*) from lake.{schema}.{table}").fetchone()[0]
+            )
+    finally:
+        con.close()

@@ -39,6 +39,7 @@ from tests.helpers import copy_published, published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 NIGHT = dt.date(2026, 3, 2)
+LIST_EVENT_FILES = "select data_file from ducklake_list_files('lake', 'int_playback_events', schema => 'intermediate')"
 NEXT_NIGHT = NIGHT + dt.timedelta(days=1)
 
 
@@ -185,7 +186,7 @@ def _applying(replaced_rows: list[tuple]):
         for row in replaced_rows:
             con.execute("insert into scratch.this_run.int_run_replaced__t values (?, ?)", row)
         try:
-            build._apply(con, build.PublishedTable("main", "t", "apply"), {("main", "t")}, full=False)
+            build._apply(con, build.PublishedTable("main", "t", "apply"), {("main", "t")}, set(), full=False)
         except build.BuildError as exc:
             return exc
         return con.execute("select session_id, v from lake.main.t order by 1").fetchall()
@@ -262,6 +263,38 @@ def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_d
     with pytest.raises(BuildError, match=r"fct_household_title_rewatches .*new days_viewed.*rewatch rebuild"):
         pipeline.publish(NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
     assert published_marker(settings) == marker
+
+
+def test_a_table_published_before_it_had_partition_keys_gets_them_at_the_next_night(published, tmp_path, monkeypatch):
+    """A lake whose int_playback_events an older rewatch published without partition keys: the
+    next night's commit sets them, and the files it writes hold one day of event_at each."""
+    settings = _older_copy(
+        published, tmp_path, monkeypatch, "alter table lake.intermediate.int_playback_events reset partitioned by"
+    )
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings))
+        assert ("intermediate", "int_playback_events") not in lake.partitioned(con)
+        files_before = {row[0] for row in con.execute(LIST_EVENT_FILES).fetchall()}
+    finally:
+        con.close()
+    night = NIGHT + dt.timedelta(days=1)  # its events span two days of event_at
+    loaded, built = pipeline.load(night, settings), pipeline.build(night, settings)
+    pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings))
+        assert ("intermediate", "int_playback_events") in lake.partitioned(con)
+        new_files = {row[0] for row in con.execute(LIST_EVENT_FILES).fetchall()} - files_before
+        days = [
+            con.execute(
+                f"select count(distinct event_at::date) from read_parquet('{lake.lake_of(settings).data_path / f}')"
+            ).fetchone()[0]
+            for f in new_files
+        ]
+    finally:
+        con.close()
+    assert len(days) > 1 and set(days) == {1}, days
 
 
 def test_each_publish_keeps_dbt_docs_of_the_real_lineage_current(published, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-{{ config(meta={'rewatch_publish': 'apply'}) }}
+{{ config(meta={'rewatch_publish': 'apply', 'rewatch_partition_by': 'event_at'}) }}
 
 -- Every valid delivery of this run's nights: published, they replace what those nights held.
 with

@@ -1,4 +1,4 @@
-{{ config(meta={'rewatch_publish': 'apply'}) }}
+{{ config(meta={'rewatch_publish': 'apply', 'rewatch_partition_by': 'session_started_at'}) }}
 
 -- The content each session covered: every counted pair covers
 -- [position, position + played seconds]; overlapping pieces merged per session. A

@@ -1,4 +1,4 @@
-{{ config(meta={'rewatch_publish': 'apply'}) }}
+{{ config(meta={'rewatch_publish': 'apply', 'rewatch_partition_by': 'started_at'}) }}
 
 -- This run's watch cycles: published, they replace the changed pairs' cycles from their
 -- recompute points (int_run_replaced__fct_watch_cycles).
