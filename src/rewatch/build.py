@@ -692,9 +692,7 @@ def generate_docs(settings: Settings, out_dir: Path | None = None) -> Path:
             raise BuildError(f"dbt docs generate failed:\n{tail}")
         out_dir.mkdir(parents=True, exist_ok=True)
         for source, name in (("static_index.html", "index.html"), ("manifest.json",) * 2, ("catalog.json",) * 2):
-            tmp = out_dir / f".{name}.{os.getpid()}.tmp"  # a reader of the page never sees half of it
-            shutil.copyfile(target / source, tmp)
-            os.replace(tmp, out_dir / name)
+            _copy_whole(target / source, out_dir / name)
     finally:
         shutil.rmtree(database.parent, ignore_errors=True)
     return out_dir / "index.html"
@@ -711,12 +709,17 @@ def project_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy `source` to `target` at once: a reader of the page never sees half of it."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 def _copy_page(cached: Path, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for source in cached.iterdir():
-        tmp = out_dir / f".{source.name}.{os.getpid()}.tmp"  # a reader of the page never sees half of it
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, out_dir / source.name)
+        _copy_whole(source, out_dir / source.name)
 
 
 def publish_docs(settings: Settings) -> Path:

@@ -39,8 +39,8 @@ from tests.helpers import copy_published, published_connection, published_marker
 
 pytestmark = pytest.mark.slow
 NIGHT = dt.date(2026, 3, 2)
-LIST_EVENT_FILES = "select data_file from ducklake_list_files('lake', 'int_playback_events', schema => 'intermediate')"
 NEXT_NIGHT = NIGHT + dt.timedelta(days=1)
+LIST_EVENT_FILES = "select data_file from ducklake_list_files('lake', 'int_playback_events', schema => 'intermediate')"
 
 
 @pytest.fixture(scope="module")
@@ -278,9 +278,9 @@ def test_a_table_published_before_it_had_partition_keys_gets_them_at_the_next_ni
         files_before = {row[0] for row in con.execute(LIST_EVENT_FILES).fetchall()}
     finally:
         con.close()
-    night = NIGHT + dt.timedelta(days=1)  # its events span two days of event_at
-    loaded, built = pipeline.load(night, settings), pipeline.build(night, settings)
-    pipeline.publish(night, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    # NEXT_NIGHT's events span two days of event_at.
+    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
+    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
     con = lake.connect(settings)
     try:
         lake.attach(con, lake.lake_of(settings))
