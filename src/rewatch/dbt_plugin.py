@@ -22,13 +22,14 @@ parse the whole project again (about 4 s a night). The lake comes from the envir
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from rewatch import lake
-from rewatch.rawzone import set_run_variables
+from rewatch.rawzone import run_variables_sql
 from rewatch.settings import duckdb_limits
 
 VARIABLES = (
@@ -64,6 +65,12 @@ class Plugin(BasePlugin):
         _set_variables(cursor)
 
 
-def _set_variables(conn) -> None:
+@functools.cache
+def _variables_sql() -> str:
+    """The run's variables as one script, made once: the environment does not change while dbt runs."""
     nights = [dt.date.fromisoformat(night) for night in os.environ["REWATCH_NIGHTS"].split()]
-    set_run_variables(conn, Path(os.environ["REWATCH_RAW_DIR"]), nights)
+    return run_variables_sql(Path(os.environ["REWATCH_RAW_DIR"]), nights)
+
+
+def _set_variables(conn) -> None:
+    conn.execute(_variables_sql())

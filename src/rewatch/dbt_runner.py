@@ -58,10 +58,47 @@ def _secrets_read_once() -> None:
     functions.env_secrets = lambda: secrets
 
 
+# Commands whose run ends by writing manifest.json (dbt.task.runnable.GraphRunnableTask.run).
+RUNNABLE_COMMANDS = frozenset({"build", "run", "test", "seed"})
+
+
+def _write_artifacts_once() -> None:
+    """A `dbt build` writes manifest.json twice, after parsing and again after the run, about
+    0.5 s each at this project's size; and graph.gpickle, which only dbt's own `retry` and state
+    selection read. Here the run's manifest.json (the publish's `published_tables`, the tests)
+    and run_results.json are what is read, so the parse's copy and the graph file are not
+    written: about 1 s of a small night's 7 s build (docs/benchmarks.md). Only for commands
+    that write the manifest again at the end (`RUNNABLE_COMMANDS`); `dbt parse` keeps its one.
+    dbt.task.runnable imports `write_manifest` under its own name, so its write stays (it is
+    imported here first, before the patch, to be sure it holds dbt's own function)."""
+    import dbt.task.runnable
+    from dbt import compilation
+    from dbt.parser import manifest
+
+    if getattr(manifest.write_manifest, "rewatch_skipped", False):
+        return  # done already in this process
+    for owner, name in ((manifest, "write_manifest"), (compilation.Compiler, "write_graph_file")):
+        if not callable(getattr(owner, name, None)):  # a dbt upgrade moved it: say so, do not guess
+            raise RuntimeError(
+                f"rewatch.dbt_runner: dbt has no {owner.__name__}.{name} any more; update _write_artifacts_once"
+            )
+    if dbt.task.runnable.write_manifest is not manifest.write_manifest:
+        raise RuntimeError("rewatch.dbt_runner: dbt.task.runnable no longer writes the manifest itself")
+
+    def skipped(*args, **kwargs) -> None:
+        return None
+
+    skipped.rewatch_skipped = True
+    manifest.write_manifest = skipped
+    compilation.Compiler.write_graph_file = skipped
+
+
 def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
     _secrets_read_once()
+    if argv and argv[0] in RUNNABLE_COMMANDS:
+        _write_artifacts_once()
     callbacks = [_after_model] if faults.armed("build:") else []
     if os.environ.get(progress.PROGRESS_FILE_VAR):
         callbacks.append(_Progress())

@@ -90,11 +90,24 @@ def set_run_variables(con, raw_dir: Path, nights: list[dt.date]) -> None:
     (src/rewatch/dbt_plugin.py lists them): the raw zone's folder, the nights, and each raw
     table's partition files for them. Variables are per connection: every connection that
     reads the scratch database's views of the raw zone needs them (dbt's, the audit's)."""
-    con.execute("set variable rewatch_raw_dir = ?", [str(raw_dir)])
-    con.execute("set variable rewatch_nights = ?::date[]", [[n.isoformat() for n in nights]])
+    con.execute(run_variables_sql(raw_dir, nights))
+
+
+def run_variables_sql(raw_dir: Path, nights: list[dt.date]) -> str:
+    """`set_run_variables`'s statements as one script: dbt opens a cursor per node (about 130 a
+    night), and one round trip each instead of nine saved about 0.2 s of a small night's build."""
+
+    def strings(values: list[str]) -> str:
+        return "[" + ", ".join(sql_str(v) for v in values) + "]::varchar[]"
+
+    statements = [
+        f"set variable rewatch_raw_dir = {sql_str(raw_dir)}",
+        f"set variable rewatch_nights = {strings([n.isoformat() for n in nights])}::date[]",
+    ]
     for table in RAW_TABLES:
         files = [str(partition_path(raw_dir, table, night)) for night in nights]
-        con.execute(f"set variable rewatch_this_run_{table} = ?::varchar[]", [files])
+        statements.append(f"set variable rewatch_this_run_{table} = {strings(files)}")
+    return ";\n".join(statements)
 
 
 def accepted_path(raw_dir: Path, table: str, night: dt.date) -> Path:

@@ -115,6 +115,12 @@ def test_a_nights_publish_changes_exactly_the_replaced_rows_and_adds_this_runs(p
     loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
     candidate = candidate_path(settings, NEXT_NIGHT)
     tables = published_tables(dbt_run_dir(candidate))
+    # The manifest the publish reads is the run's (its nodes compiled), written once at its end;
+    # the parse's copy and dbt's graph.gpickle are not written (rewatch.dbt_runner).
+    target = dbt_run_dir(candidate) / "target"
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    assert nodes["model.rewatch.fct_watch_cycles"]["compiled_code"]
+    assert not (target / "graph.gpickle").exists()
     scratch = tmp_path / "scratch.duckdb"
     shutil.copyfile(candidate, scratch)
     pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
