@@ -82,6 +82,14 @@ ISO_UTC = (
     r"(Z|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)$"
 )
 
+# An event's typed values, parsed once: the rules below check them and the loaded row keeps them
+# (`_load_events`); NULL where the text does not parse.
+EVENT_TYPED = (
+    ("_event_ts", "try_cast(trim(event_ts) as timestamptz)"),
+    ("_position_seconds", "try_cast(trim(position_seconds) as double)"),
+    ("_received_at", "try_cast(trim(received_at) as timestamptz)"),
+)
+
 # Quarantine reasons, in the order they are checked (a row gets the first that applies).
 EVENT_RULES = (
     ("missing_event_id", "nullif(trim(event_id), '') is null"),
@@ -92,20 +100,16 @@ EVENT_RULES = (
     ("unknown_event_type", f"coalesce(lower(trim(event_type)) not in {tuple(EVENT_TYPES)!r}, true)"),
     (
         "unparseable_event_ts",
-        f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') "
-        "or try_cast(trim(event_ts) as timestamptz) is null",
+        f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') or _event_ts is null",
     ),
     (
         "invalid_position",
-        "try_cast(trim(position_seconds) as double) is null "
-        "or isnan(try_cast(trim(position_seconds) as double)) "
-        "or isinf(try_cast(trim(position_seconds) as double))",
+        "_position_seconds is null or isnan(_position_seconds) or isinf(_position_seconds)",
     ),
-    ("negative_position", "try_cast(trim(position_seconds) as double) < 0"),
+    ("negative_position", "_position_seconds < 0"),
     (
         "unparseable_received_at",
-        f"not regexp_full_match(coalesce(trim(received_at), ''), '{ISO_UTC}') "
-        "or try_cast(trim(received_at) as timestamptz) is null",
+        f"not regexp_full_match(coalesce(trim(received_at), ''), '{ISO_UTC}') or _received_at is null",
     ),
 )
 SNAPSHOT_RULES = {
@@ -344,6 +348,7 @@ def _load_events(
         "event_type varchar, event_ts timestamp, position_seconds double, received_at timestamp)"
     )
     case = _rule_case(EVENT_RULES)
+    typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_TYPED)
     for entry in manifest.event_files:
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
@@ -351,10 +356,12 @@ def _load_events(
         staged = stage_file(con, path, EVENT_COLUMNS, "staged")
         if pseudo:
             _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
+        # Each value is parsed once: the rules check the typed values, and a loaded row keeps them.
         con.execute(
             f"""
             create or replace temp table checked as
-            select *, {case} as _reason from {staged.records}
+            select *, {case} as _reason
+            from (select *, {typed} from {staged.records})
             """
         )
         con.execute(
@@ -362,17 +369,16 @@ def _load_events(
             insert into night_playback_events
             select ?, ?, _line, trim(event_id), trim(household_id), trim(profile_id), trim(device_id),
                    nullif(lower(trim(device_type)), ''), trim(title_id), lower(trim(event_type)),
-                   timezone('UTC', cast(trim(event_ts) as timestamptz)),
-                   cast(trim(position_seconds) as double),
-                   timezone('UTC', cast(trim(received_at) as timestamptz))
+                   timezone('UTC', _event_ts), _position_seconds, timezone('UTC', _received_at)
             from checked where _reason is null
             """,
             [night, entry.path],
         )
         _quarantine_from(con, night, entry.path, EVENT_COLUMNS, "checked", staged)
         _reconcile_counts(path, entry, staged.read, staged.rejected)
-        loaded = con.execute("select count(*) from checked where _reason is null").fetchone()[0]
-        quarantined = con.execute("select count(*) from checked where _reason is not null").fetchone()[0]
+        loaded, quarantined = con.execute(
+            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
+        ).fetchone()
         quarantined += staged.rejected
         result.events_loaded += loaded
         _ledger(con, night, entry, loaded, quarantined, "loaded", None)
