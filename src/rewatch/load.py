@@ -82,22 +82,30 @@ ISO_UTC = (
     r"(Z|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)$"
 )
 
-# An event's typed values, parsed once: the rules below check them and the loaded row keeps them
-# (`_load_events`); NULL where the text does not parse.
-EVENT_TYPED = (
-    ("_event_ts", "try_cast(trim(event_ts) as timestamptz)"),
+# An event as it is loaded, from its text: each value trimmed, typed and parsed once. The rules
+# below check these values, and a row that passes them is loaded as they are (`_load_events`).
+# NULL where the text does not parse.
+EVENT_VALUES = (
+    ("_event_id", "trim(event_id)"),
+    ("_household_id", "trim(household_id)"),
+    ("_profile_id", "trim(profile_id)"),
+    ("_device_id", "trim(device_id)"),
+    ("_device_type", "nullif(lower(trim(device_type)), '')"),
+    ("_title_id", "trim(title_id)"),
+    ("_event_type", "lower(trim(event_type))"),
+    ("_event_ts", "timezone('UTC', try_cast(trim(event_ts) as timestamptz))"),
     ("_position_seconds", "try_cast(trim(position_seconds) as double)"),
-    ("_received_at", "try_cast(trim(received_at) as timestamptz)"),
+    ("_received_at", "timezone('UTC', try_cast(trim(received_at) as timestamptz))"),
 )
 
 # Quarantine reasons, in the order they are checked (a row gets the first that applies).
 EVENT_RULES = (
-    ("missing_event_id", "nullif(trim(event_id), '') is null"),
-    ("missing_household_id", "nullif(trim(household_id), '') is null"),
-    ("missing_profile_id", "nullif(trim(profile_id), '') is null"),
-    ("missing_device_id", "nullif(trim(device_id), '') is null"),
-    ("missing_title_id", "nullif(trim(title_id), '') is null"),
-    ("unknown_event_type", f"coalesce(lower(trim(event_type)) not in {tuple(EVENT_TYPES)!r}, true)"),
+    ("missing_event_id", "nullif(_event_id, '') is null"),
+    ("missing_household_id", "nullif(_household_id, '') is null"),
+    ("missing_profile_id", "nullif(_profile_id, '') is null"),
+    ("missing_device_id", "nullif(_device_id, '') is null"),
+    ("missing_title_id", "nullif(_title_id, '') is null"),
+    ("unknown_event_type", f"coalesce(_event_type not in {tuple(EVENT_TYPES)!r}, true)"),
     (
         "unparseable_event_ts",
         f"not regexp_full_match(coalesce(trim(event_ts), ''), '{ISO_UTC}') or _event_ts is null",
@@ -348,7 +356,7 @@ def _load_events(
         "event_type varchar, event_ts timestamp, position_seconds double, received_at timestamp)"
     )
     case = _rule_case(EVENT_RULES)
-    typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_TYPED)
+    typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_VALUES)
     for entry in manifest.event_files:
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
@@ -356,7 +364,7 @@ def _load_events(
         staged = stage_file(con, path, EVENT_COLUMNS, "staged")
         if pseudo:
             _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
-        # Each value is parsed once: the rules check the typed values, and a loaded row keeps them.
+        # Each value is trimmed and parsed once: the rules check those values, a loaded row keeps them.
         con.execute(
             f"""
             create or replace temp table checked as
@@ -367,9 +375,8 @@ def _load_events(
         con.execute(
             """
             insert into night_playback_events
-            select ?, ?, _line, trim(event_id), trim(household_id), trim(profile_id), trim(device_id),
-                   nullif(lower(trim(device_type)), ''), trim(title_id), lower(trim(event_type)),
-                   timezone('UTC', _event_ts), _position_seconds, timezone('UTC', _received_at)
+            select ?, ?, _line, _event_id, _household_id, _profile_id, _device_id, _device_type, _title_id,
+                   _event_type, _event_ts, _position_seconds, _received_at
             from checked where _reason is null
             """,
             [night, entry.path],
