@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,8 +253,13 @@ def read_manifest(folder: Path) -> Manifest:
     return manifest
 
 
-def verify_files(manifest: Manifest) -> None:
-    """Every listed file exists with the listed size and sha256, and gzip files decompress."""
+def verify_files(manifest: Manifest) -> dict[Path, int]:
+    """Every listed file exists with the listed size and sha256, and gzip files decompress.
+
+    Returns the lines of each gzip file (`physical_lines`), counted while its decompression is
+    checked: the loader needs them and would otherwise decompress the file once more.
+    """
+    lines: dict[Path, int] = {}
     for entry in manifest.files:
         path = manifest.resolve(entry)
         if not path.is_file():
@@ -269,10 +275,20 @@ def verify_files(manifest: Manifest) -> None:
         if path.name.endswith(".gz"):
             try:
                 with gzip.open(path, "rb") as handle:
-                    while handle.read(1 << 20):
-                        pass
+                    lines[path] = physical_lines(iter(lambda handle=handle: handle.read(1 << 20), b""))
             except (OSError, EOFError, zlib.error) as exc:
                 raise ExportError(f"{path}: unreadable gzip ({exc}); ask the exporter to re-deliver it") from None
+    return lines
+
+
+def physical_lines(chunks: Iterable[bytes]) -> int:
+    """The lines of a file's content (its chunks in order) as a text editor counts them: a last
+    line without a newline counts."""
+    count, last = 0, b"\n"
+    for chunk in chunks:
+        if chunk:
+            count, last = count + chunk.count(b"\n"), chunk[-1:]
+    return count + (last != b"\n")
 
 
 def write_manifest(folder: Path, export_date: dt.date, rows_by_file: dict[str, int]) -> Path:

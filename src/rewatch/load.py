@@ -231,7 +231,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     if not folder.is_dir():
         raise ExportError(f"{folder}: no export folder for night {night}")
     manifest = read_manifest(folder)
-    verify_files(manifest)
+    lines = verify_files(manifest)  # each gzip file's lines, counted while checking it decompresses
     remove_stale_temporaries(raw_dir, night)
     ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
     pseudo = from_environment()
@@ -255,10 +255,10 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
             "create temp table ledger (export_date date, path varchar, sha256 varchar, rows_declared bigint, "
             "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
         )
-        _load_events(con, manifest, other_nights, result, pseudo)
+        _load_events(con, manifest, other_nights, result, pseudo, lines)
         _load_activity(con, manifest, other_nights, result, pseudo)
         for table, columns in SNAPSHOT_TABLES.items():
-            _load_snapshot(con, manifest, table, columns, pseudo)
+            _load_snapshot(con, manifest, table, columns, pseudo, lines)
         result.rows_forgotten = _drop_forgotten(con, raw_dir)
         con.execute("alter table ledger add column pseudonym_key_id varchar")
         con.execute("update ledger set pseudonym_key_id = ?", [pseudo.key_id if pseudo else None])
@@ -347,7 +347,12 @@ def _pseudonymize_staged(con, staged: StagedFile, identifiers: dict[str, str], p
 
 
 def _load_events(
-    con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None = None
+    con,
+    manifest: Manifest,
+    other_nights: dict,
+    result: LoadResult,
+    pseudo: Pseudonymizer | None = None,
+    lines: dict[Path, int] | None = None,
 ) -> None:
     night = manifest.export_date
     con.execute(
@@ -361,7 +366,7 @@ def _load_events(
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
-        staged = stage_file(con, path, EVENT_COLUMNS, "staged")
+        staged = stage_file(con, path, EVENT_COLUMNS, "staged", (lines or {}).get(path))
         if pseudo:
             _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
         # Each value is trimmed and parsed once: the rules check those values, a loaded row keeps them.
@@ -526,12 +531,17 @@ def _ledger(
 
 
 def _load_snapshot(
-    con, manifest: Manifest, table: str, columns: tuple[str, ...], pseudo: Pseudonymizer | None = None
+    con,
+    manifest: Manifest,
+    table: str,
+    columns: tuple[str, ...],
+    pseudo: Pseudonymizer | None = None,
+    lines: dict[Path, int] | None = None,
 ) -> None:
     entry = manifest.snapshot_file(table)
     path = manifest.resolve(entry)
     night = manifest.export_date
-    staged = stage_file(con, path, columns, "staged")
+    staged = stage_file(con, path, columns, "staged", (lines or {}).get(path))
     if pseudo:
         _pseudonymize_staged(con, staged, IDENTIFIERS[table], pseudo)
     con.execute(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from rewatch.contract import ExportError, file_format
+from rewatch.contract import ExportError, file_format, physical_lines
 from rewatch.netflix import EXPORT_COLUMNS, Rejected, ViewingActivityError, ViewingRow, read_viewing_activity
 from rewatch.rawzone import sql_str
 
@@ -108,15 +108,19 @@ class StagedFile:
         return self.readable + self.rejected
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], relation: str) -> StagedFile:
+def stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], relation: str, lines: int | None = None
+) -> StagedFile:
     """Read one delivered file into temp table `relation` (all columns text, plus `_line`).
 
     The schema is pinned (no type or dialect sniffing) so a file cut short or with a shifted
     column can never be read as something else. Malformed records go to `<relation>_rejects`.
+    `lines`: the file's physical lines when already counted (`contract.verify_files`), else
+    they are counted here (a CSV file's).
     """
     fmt = file_format(path.name)
     try:
-        _read_records(con, path, fmt, columns, relation)
+        _read_records(con, path, fmt, columns, relation, lines)
     except duckdb.Error as exc:
         # One translation for every reader: the file, DuckDB's first line, and what to do.
         label = {"csv": "CSV", "parquet": "Parquet", "ndjson": "NDJSON"}[fmt]
@@ -134,14 +138,13 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, .
 
 def _physical_lines(path: Path) -> int:
     """The file's lines as a text editor counts them (a last line without a newline counts)."""
-    count, last = 0, b"\n"
     with _open(path) as raw:
-        while chunk := raw.read(1 << 20):
-            count, last = count + chunk.count(b"\n"), chunk[-1:]
-    return count + (last != b"\n")
+        return physical_lines(iter(lambda: raw.read(1 << 20), b""))
 
 
-def _number_by_physical_line(con: duckdb.DuckDBPyConnection, path: Path, relation: str) -> None:
+def _number_by_physical_line(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str, lines: int | None = None
+) -> None:
     """Make every record's line, readable (`_line`) or rejected (`line`), the line it starts on
     in the file, as a person opening it sees it.
 
@@ -156,7 +159,7 @@ def _number_by_physical_line(con: duckdb.DuckDBPyConnection, path: Path, relatio
     """
     readable = con.execute(f"select count(*) from {relation}").fetchone()[0]
     rejected = {line for (line,) in con.execute(f"select line from {relation}_rejects").fetchall()}
-    if _physical_lines(path) == 1 + readable + len(rejected):
+    if (_physical_lines(path) if lines is None else lines) == 1 + readable + len(rejected):
         return
     first_lines: dict[int, int] = {}  # DuckDB's line of a record -> the file's line it starts on
     with _open(path, "rt", encoding="utf-8", errors="replace", newline="") as text:
@@ -201,7 +204,12 @@ def _number_by_physical_line(con: duckdb.DuckDBPyConnection, path: Path, relatio
 
 
 def _read_records(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, columns: tuple[str, ...], relation: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    columns: tuple[str, ...],
+    relation: str,
+    lines: int | None = None,
 ) -> None:
     """The reader for one format; malformed CSV records go to `<relation>_rejects`."""
     cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in columns)
@@ -253,7 +261,7 @@ def _read_records(
                 asof left join rejected on staged._line - 1 > rejected.valid_rows_before
                 """
             )
-        _number_by_physical_line(con, path, relation)
+        _number_by_physical_line(con, path, relation, lines)
     elif fmt == "parquet":
         described = con.execute(
             f"select name from parquet_schema({sql_str(str(path))}) where num_children is null"

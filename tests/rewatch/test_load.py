@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 
 import duckdb
 import pytest
 
-from rewatch.contract import ExportError
+from rewatch.contract import ExportError, verify_files
 from rewatch.load import load_night
 from rewatch.rawzone import partition_path
 from tests.helpers import event, write_night
@@ -93,10 +94,12 @@ def test_malformed_csv_record_is_quarantined_and_reconciled(workdir):
     assert [r[2] for r in _rows(workdir, "playback_events")] == [2, 4, 5]
 
 
-def test_every_row_is_numbered_by_the_line_it_starts_on_in_the_file(workdir):
+@pytest.mark.parametrize("compressed", [False, True], ids=["csv", "csv.gz"])
+def test_every_row_is_numbered_by_the_line_it_starts_on_in_the_file(workdir, compressed):
     """#18 item 6: one numbering, the physical line a person opening the file sees (header = 1),
     for loaded rows, rows the reader rejects and rows the rule checks quarantine, across a blank
-    line and a quoted field that spans two lines."""
+    line and a quoted field that spans two lines. A gzip file's lines are counted while the
+    manifest check decompresses it (`verify_files`), a plain file's by the reader."""
     events = [
         event("e1", "play", "2026-03-02T19:00:00Z", "0"),
         event("e2", "heartbeat", "2026-03-02T19:01:00Z", "60", device="dv\n1"),
@@ -109,10 +112,19 @@ def test_every_row_is_numbered_by_the_line_it_starts_on_in_the_file(workdir):
     assert len(lines) == 6  # header, e1, e2 on two lines, e4, e3
     lines[2:2] = ["\n"]  # a blank line: line 3
     lines[5:5] = ["only,two\n"]  # after e2 (lines 4-5): line 6
-    path.write_text("".join(lines))
-    from rewatch.contract import write_manifest
+    name = "playback_events.csv"
+    if compressed:
+        path.unlink()
+        name += ".gz"
+        (folder / name).write_bytes(gzip.compress("".join(lines).encode()))
+    else:
+        path.write_text("".join(lines))
+    from rewatch.contract import physical_lines, read_manifest, write_manifest
 
-    write_manifest(folder, NIGHT, {"playback_events.csv": 5, "titles.csv": 2, "households.csv": 2, "profiles.csv": 3})
+    write_manifest(folder, NIGHT, {name: 5, "titles.csv": 2, "households.csv": 2, "profiles.csv": 3})
+    counted = verify_files(read_manifest(folder))
+    assert counted == ({folder / name: 8} if compressed else {})
+    assert physical_lines([b"a\n", b"", b"b"]) == 2 and physical_lines([]) == 0
     load_night(workdir.exports_dir, workdir.raw_dir, NIGHT)
     quarantined = [(r[2], r[3]) for r in _rows(workdir, "quarantine")]
     assert quarantined == [(6, "malformed_csv_record: missing columns"), (7, "negative_position")]
