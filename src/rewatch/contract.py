@@ -8,9 +8,9 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from rewatch.errors import PermanentError
 
@@ -275,19 +275,18 @@ def verify_files(manifest: Manifest) -> dict[Path, int]:
         if path.name.endswith(".gz"):
             try:
                 with gzip.open(path, "rb") as handle:
-                    lines[path] = physical_lines(iter(lambda handle=handle: handle.read(1 << 20), b""))
+                    lines[path] = physical_lines(handle)
             except (OSError, EOFError, zlib.error) as exc:
                 raise ExportError(f"{path}: unreadable gzip ({exc}); ask the exporter to re-deliver it") from None
     return lines
 
 
-def physical_lines(chunks: Iterable[bytes]) -> int:
-    """The lines of a file's content (its chunks in order) as a text editor counts them: a last
-    line without a newline counts."""
+def physical_lines(handle: BinaryIO) -> int:
+    """The lines of an open binary file's content, read to its end, as a text editor counts
+    them: a last line without a newline counts."""
     count, last = 0, b"\n"
-    for chunk in chunks:
-        if chunk:
-            count, last = count + chunk.count(b"\n"), chunk[-1:]
+    while chunk := handle.read(1 << 20):
+        count, last = count + chunk.count(b"\n"), chunk[-1:]
     return count + (last != b"\n")
 
 

@@ -83,8 +83,9 @@ ISO_UTC = (
 )
 
 # An event as it is loaded, from its text: each value trimmed, typed and parsed once. The rules
-# below check these values, and a row that passes them is loaded as they are (`_load_events`).
-# NULL where the text does not parse.
+# below check these values, and a row that passes them is loaded as they are (`_load_events`),
+# in this order: night_playback_events' columns after export_date, _file and _line. NULL where
+# the text does not parse.
 EVENT_VALUES = (
     ("_event_id", "trim(event_id)"),
     ("_household_id", "trim(household_id)"),
@@ -351,8 +352,8 @@ def _load_events(
     manifest: Manifest,
     other_nights: dict,
     result: LoadResult,
-    pseudo: Pseudonymizer | None = None,
-    lines: dict[Path, int] | None = None,
+    pseudo: Pseudonymizer | None,
+    lines: dict[Path, int],
 ) -> None:
     night = manifest.export_date
     con.execute(
@@ -362,11 +363,12 @@ def _load_events(
     )
     case = _rule_case(EVENT_RULES)
     typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_VALUES)
+    loaded_columns = ", ".join(name for name, _ in EVENT_VALUES)
     for entry in manifest.event_files:
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
-        staged = stage_file(con, path, EVENT_COLUMNS, "staged", (lines or {}).get(path))
+        staged = stage_file(con, path, EVENT_COLUMNS, "staged", lines.get(path))
         if pseudo:
             _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
         # Each value is trimmed and parsed once: the rules check those values, a loaded row keeps them.
@@ -378,10 +380,9 @@ def _load_events(
             """
         )
         con.execute(
-            """
+            f"""
             insert into night_playback_events
-            select ?, ?, _line, _event_id, _household_id, _profile_id, _device_id, _device_type, _title_id,
-                   _event_type, _event_ts, _position_seconds, _received_at
+            select ?, ?, _line, {loaded_columns}
             from checked where _reason is null
             """,
             [night, entry.path],
@@ -535,13 +536,13 @@ def _load_snapshot(
     manifest: Manifest,
     table: str,
     columns: tuple[str, ...],
-    pseudo: Pseudonymizer | None = None,
-    lines: dict[Path, int] | None = None,
+    pseudo: Pseudonymizer | None,
+    lines: dict[Path, int],
 ) -> None:
     entry = manifest.snapshot_file(table)
     path = manifest.resolve(entry)
     night = manifest.export_date
-    staged = stage_file(con, path, columns, "staged", (lines or {}).get(path))
+    staged = stage_file(con, path, columns, "staged", lines.get(path))
     if pseudo:
         _pseudonymize_staged(con, staged, IDENTIFIERS[table], pseudo)
     con.execute(

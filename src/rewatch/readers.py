@@ -139,7 +139,7 @@ def stage_file(
 def _physical_lines(path: Path) -> int:
     """The file's lines as a text editor counts them (a last line without a newline counts)."""
     with _open(path) as raw:
-        return physical_lines(iter(lambda: raw.read(1 << 20), b""))
+        return physical_lines(raw)
 
 
 def _number_by_physical_line(
