@@ -35,7 +35,11 @@ def _table(settings, sql):
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    result = generate(root / "exports", START, len(NIGHTS), 60, seed=3, truth_dir=root / "truth")
+    # 25 households per chunk: each night's events come in three files (part0000-0002), as a
+    # large service's export does, and every check below covers all three.
+    result = generate(root / "exports", START, len(NIGHTS), 60, seed=3, truth_dir=root / "truth", chunk_households=25)
+    for night in NIGHTS:
+        assert len(list((root / "exports" / night.isoformat()).glob("playback_events-part*"))) == 3
     return root, result
 
 

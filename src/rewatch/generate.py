@@ -891,13 +891,16 @@ def generate(
     events_format: str = "csv.gz",
     progress: Callable[[str], None] | None = None,
     first_household: int = 1,
+    chunk_households: int | None = None,
 ) -> GenerateResult:
     """Write `nights` export folders under `out_dir` and the ground truth under `truth_dir`.
 
     The catalog depends on `seed` alone (runtimes; release dates follow `start`); households,
     profiles, devices and event ids are numbered from `first_household`, so a second call
     with the same seed and a later `first_household` adds other households under the same
-    catalog (other nights of one service).
+    catalog (other nights of one service). Households are simulated in chunks, each written as
+    its own events file per night (`playback_events-partNNNN`): `chunk_households` households per
+    chunk (default: as many as keep a chunk's memory bounded, at least 500).
     """
     if nights < 1 or households < 1:
         raise ValueError("nights and households must be at least 1")
@@ -923,7 +926,9 @@ def generate(
     rows: dict[dt.date, dict[str, int]] = {d: {} for d in night_dates}
     n_events = n_sessions = 0
     household_frames, profile_frames = [], []
-    chunk_households = max(500, CHUNK_HOUSEHOLD_NIGHTS // nights)
+    if chunk_households is not None and chunk_households < 1:
+        raise ValueError("chunk_households must be at least 1")
+    chunk_households = chunk_households or max(500, CHUNK_HOUSEHOLD_NIGHTS // nights)
     chunks = range(0, households, chunk_households)
     for chunk_no, first in enumerate(chunks):
         size = min(chunk_households, households - first)

@@ -81,6 +81,17 @@ def test_ground_truth_is_outside_the_exports(generated_small, tmp_path):
     assert not (tmp_path / "exports").exists()
 
 
+def test_chunks_of_households_are_separate_events_files(tmp_path):
+    generated = generate(tmp_path / "exports", START, 1, 12, seed=1, truth_dir=tmp_path / "truth", chunk_households=4)
+    names = sorted(p.name for p in (tmp_path / "exports" / START.isoformat()).glob("playback_events-*"))
+    assert names == [f"playback_events-part000{i}.csv.gz" for i in range(3)]
+    manifest = json.loads((tmp_path / "exports" / START.isoformat() / "_manifest.json").read_text())
+    listed = {entry["path"]: entry["rows"] for entry in manifest["files"]}
+    assert sum(listed[name] for name in names) == generated.events
+    with pytest.raises(ValueError, match="chunk_households must be at least 1"):
+        generate(tmp_path / "other", START, 1, 5, seed=1, truth_dir=tmp_path / "other-truth", chunk_households=0)
+
+
 def test_gaps_either_side_of_the_session_gap(generated_small):
     # Real data's hardest case: pauses, and gaps before a follow-on session on the same device,
     # of 29 min, exactly 30, 30 min 1 s and 31 min (docs/metrics.md 3). Both sides occur, and the
