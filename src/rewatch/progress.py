@@ -18,6 +18,7 @@ stdout and stderr are meanwhile.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import sys
@@ -173,11 +174,18 @@ class UserStreams:
     log_path: Path | None
 
 
+def _log_line(text: str) -> str:
+    return f"[{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}] rewatch: {text}\n"
+
+
 @contextlib.contextmanager
 def airflow_output_to(log_path: Path) -> Iterator[UserStreams]:
     """Send everything written to this process's stdout and stderr (file descriptors 1 and 2:
     Airflow's logs and warnings, tracebacks, children that inherit them) to `log_path` while
     the block runs; the block writes to the user through the streams it is given.
+
+    The file starts with a line naming the command and ends with one when it is done, so a run
+    in which Airflow said nothing leaves a file that says so, not an empty one.
 
     Where stdout is not file descriptor 1 (a test's captured output), nothing is redirected
     and the streams are the current ones.
@@ -197,6 +205,7 @@ def airflow_output_to(log_path: Path) -> Iterator[UserStreams]:
     user_out = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8", errors="replace")
     user_err = os.fdopen(os.dup(saved_err), "w", buffering=1, encoding="utf-8", errors="replace")
     target = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.write(target, _log_line(f"{' '.join(sys.argv)} (pid {os.getpid()}): Airflow's own output follows").encode())
     previous_fd = _user_stderr_fd
     try:
         os.dup2(target, 1)
@@ -210,6 +219,8 @@ def airflow_output_to(log_path: Path) -> Iterator[UserStreams]:
         os.dup2(saved_out, 1)
         os.dup2(saved_err, 2)
         _user_stderr_fd = previous_fd
+        with contextlib.suppress(OSError):
+            os.write(target, _log_line("end of the run's output").encode())
         for fd in (saved_out, saved_err, target):
             os.close(fd)
         user_out.close()

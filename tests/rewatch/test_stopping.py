@@ -125,6 +125,10 @@ def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(
         assert re.search(rf"^  {step} of night {N2}: done in [0-9.]+s - .*{result}", out, re.M), (step, out)
     [log] = re.findall(r"^log: +(\S+)", out, re.M)
     assert Path(log).parent == warehouse.reports_dir / "logs" and Path(log).is_file()
+    # Never an empty file: it names the command, and ends with a line once the run is done.
+    lines = Path(log).read_text().splitlines()
+    assert re.fullmatch(r"\[\S+\] rewatch: .* run --date \S+ \(pid \d+\): Airflow's own output follows", lines[0])
+    assert re.fullmatch(r"\[\S+\] rewatch: end of the run's output", lines[-1])
     assert err == "", err[-3000:]
     assert not list(warehouse.build_dir.glob("next-*")), "the recovery run left a candidate behind"
 
