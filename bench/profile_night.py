@@ -55,10 +55,13 @@ def main() -> None:
     parser.add_argument("--exports", type=Path, help="the exports folder (default: REWATCH_EXPORTS_DIR)")
     parser.add_argument("--models", type=int, default=8, help="how many of the slowest models to profile")
     parser.add_argument("--model", action="append", default=[], help="profile this model too (repeatable)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (the built copy, to try queries on)")
     parser.add_argument("--operators", type=int, default=6, help="operators shown per model")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="rewatch-profile-"))
+    if args.keep:
+        args.keep.mkdir(parents=True)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="rewatch-profile-"))
     try:
         copy = work / "warehouse"
         began = time.perf_counter()
@@ -97,7 +100,8 @@ def main() -> None:
                 print(f"  {timing:7.2f} s  {name:<22} {rows:>12,} rows  {table}")
         con.close()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -67,13 +67,18 @@ events as (
 
 ),
 
--- A stream is one profile watching one title on one device.
+-- A stream is one profile watching one title on one device. Each event's neighbours in it: the
+-- event before decides whether this one starts a session, the event after whether the session
+-- goes on. One sort of the stream's events for both, and one more for the running session
+-- start below (three sorts before: a session's next event came from a second window per session).
 stream_neighbours as (
 
     select
         *,
         lag(event_at) over stream_order as previous_event_at,
-        lag(event_type) over stream_order as previous_event_type
+        lag(event_type) over stream_order as previous_event_type,
+        lead(event_at) over stream_order as following_event_at,
+        lead(position_seconds) over stream_order as following_position_seconds
 
     from events
 
@@ -84,46 +89,43 @@ stream_neighbours as (
 
 ),
 
+-- A session starts after a gap longer than the session gap, or after a stop; the following event
+-- continues this one's session unless it starts one by that same rule.
 session_starts_flagged as (
 
     select
         *,
         previous_event_at is null
         or event_at - previous_event_at > interval ({{ var('rewatch__session_gap_minutes') }}) minute
-        or previous_event_type = 'stop' as is_session_start
+        or previous_event_type = 'stop' as is_session_start,
+        following_event_at is not null
+        and not (
+            following_event_at - event_at > interval ({{ var('rewatch__session_gap_minutes') }}) minute
+            or event_type = 'stop'
+        ) as is_session_continued
 
     from stream_neighbours
 
 ),
 
-sessions_numbered as (
-
-    select
-        *,
-        sum(case when is_session_start then 1 else 0 end) over (
-            partition by profile_id, device_id, title_id
-            order by event_at, event_id
-            rows between unbounded preceding and current row
-        ) as stream_session_number
-
-    from session_starts_flagged
-
-),
-
+-- A session is named by its first event: the last session start at or before each event.
 session_neighbours as (
 
     select
         *,
-        first_value(event_id) over session_order as session_first_event_id,
-        first_value(event_at) over session_order as session_first_event_at,
-        lead(event_at) over session_order as next_event_at,
-        lead(position_seconds) over session_order as next_position_seconds
+        last_value(case when is_session_start then event_id end ignore nulls) over stream_so_far
+            as session_first_event_id,
+        last_value(case when is_session_start then event_at end ignore nulls) over stream_so_far
+            as session_first_event_at,
+        case when is_session_continued then following_event_at end as next_event_at,
+        case when is_session_continued then following_position_seconds end as next_position_seconds
 
-    from sessions_numbered
+    from session_starts_flagged
 
-    window session_order as (
-        partition by profile_id, device_id, title_id, stream_session_number
+    window stream_so_far as (
+        partition by profile_id, device_id, title_id
         order by event_at, event_id
+        rows between unbounded preceding and current row
     )
 
 ),
