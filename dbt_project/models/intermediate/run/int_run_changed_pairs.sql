@@ -29,14 +29,16 @@ pairs as (
 
 -- Recompute from the start of the cycle in progress when the first changed session starts:
 -- that session may now continue it. Cycles before it cannot change; their count is the
--- offset of the recomputed cycles' numbers.
-pair_cycles_before as (
+-- offset of the recomputed cycles' numbers. One read of the published cycles: per pair, how
+-- many start at each time before its first changed session.
+pair_cycle_starts as (
 
     select
         pairs.profile_id,
         pairs.title_id,
         pairs.sessions_from,
-        max(published_cycles.started_at) as cycle_in_progress_from
+        published_cycles.started_at,
+        count(published_cycles.cycle_id) as cycles
 
     from pairs
     left join published_cycles
@@ -45,31 +47,24 @@ pair_cycles_before as (
             and pairs.title_id = published_cycles.title_id
             and published_cycles.started_at < pairs.sessions_from
 
-    group by pairs.profile_id, pairs.title_id, pairs.sessions_from
+    group by pairs.profile_id, pairs.title_id, pairs.sessions_from, published_cycles.started_at
 
 ),
 
+-- The cycle in progress starts at the latest of those times; the offset counts the cycles
+-- starting before it (all of them, less those starting at that time).
 changed_pairs as (
 
     select
-        pair_cycles_before.profile_id,
-        pair_cycles_before.title_id,
-        pair_cycles_before.sessions_from,
-        coalesce(pair_cycles_before.cycle_in_progress_from, cast('-infinity' as timestamp)) as cycles_from,
-        count(published_cycles.cycle_id) as cycle_number_offset
+        profile_id,
+        title_id,
+        sessions_from,
+        coalesce(max(started_at), cast('-infinity' as timestamp)) as cycles_from,
+        cast(coalesce(sum(cycles) - arg_max(cycles, started_at), 0) as bigint) as cycle_number_offset
 
-    from pair_cycles_before
-    left join published_cycles
-        on
-            pair_cycles_before.profile_id = published_cycles.profile_id
-            and pair_cycles_before.title_id = published_cycles.title_id
-            and published_cycles.started_at < pair_cycles_before.cycle_in_progress_from
+    from pair_cycle_starts
 
-    group by
-        pair_cycles_before.profile_id,
-        pair_cycles_before.title_id,
-        pair_cycles_before.sessions_from,
-        pair_cycles_before.cycle_in_progress_from
+    group by profile_id, title_id, sessions_from
 
 )
 

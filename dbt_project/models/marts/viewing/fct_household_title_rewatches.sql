@@ -8,18 +8,6 @@ changes as (
 
 ),
 
-sessions as (
-
-    select * from {{ after_run('published', 'fct_viewing_sessions', ['session_id']) }}
-
-),
-
-cycles as (
-
-    select * from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }}
-
-),
-
 changed_household_titles as (
 
     select distinct
@@ -27,6 +15,32 @@ changed_household_titles as (
         title_id
 
     from changes
+
+),
+
+-- The changed pairs' sessions and cycles as they stand once this run is published. Each is read
+-- twice below, and DuckDB keeps a CTE read twice in memory: so only the changed pairs' rows, not
+-- the whole history's. Trailers, hooks and recaps are no viewing of a title.
+pair_sessions as (
+
+    select sessions.*
+    from {{ after_run('published', 'fct_viewing_sessions', ['session_id']) }} as sessions
+    semi join changed_household_titles
+        on
+            sessions.household_id = changed_household_titles.household_id
+            and sessions.title_id = changed_household_titles.title_id
+    where sessions.supplemental_type is null
+
+),
+
+pair_cycles as (
+
+    select cycles.*
+    from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }} as cycles
+    semi join changed_household_titles
+        on
+            cycles.household_id = changed_household_titles.household_id
+            and cycles.title_id = changed_household_titles.title_id
 
 ),
 
@@ -42,13 +56,7 @@ household_sessions as (
         min(sessions.local_date) filter (where sessions.is_view) as first_viewed_local_date,
         {{ daypart_session_counts('sessions.daypart') }}
 
-    from sessions
-    inner join changed_household_titles
-        on
-            sessions.household_id = changed_household_titles.household_id
-            and sessions.title_id = changed_household_titles.title_id
-    -- Trailers, hooks and recaps are no viewing of a title.
-    where sessions.supplemental_type is null
+    from pair_sessions as sessions
 
     group by sessions.household_id, sessions.title_id
 
@@ -65,14 +73,9 @@ household_days as (
         bool_or(sessions.daypart = 'before_school') as has_view_before_school,
         bool_or(sessions.daypart = 'after_school') as has_view_after_school
 
-    from sessions
-    inner join changed_household_titles
-        on
-            sessions.household_id = changed_household_titles.household_id
-            and sessions.title_id = changed_household_titles.title_id
+    from pair_sessions as sessions
     where
-        sessions.supplemental_type is null
-        and sessions.is_view
+        sessions.is_view
         and sessions.local_date is not null
 
     group by sessions.household_id, sessions.title_id, sessions.local_date
@@ -106,11 +109,7 @@ completed_cycles as (
             order by cycles.completed_at, cycles.cycle_id
         ) as next_completed_at
 
-    from cycles
-    inner join changed_household_titles
-        on
-            cycles.household_id = changed_household_titles.household_id
-            and cycles.title_id = changed_household_titles.title_id
+    from pair_cycles as cycles
     where cycles.is_completed
 
 ),
@@ -170,11 +169,7 @@ household_completions as (
         min(cycles.completed_local_date) as first_completed_local_date,
         max(cycles.completed_at) as last_completed_at
 
-    from cycles
-    inner join changed_household_titles
-        on
-            cycles.household_id = changed_household_titles.household_id
-            and cycles.title_id = changed_household_titles.title_id
+    from pair_cycles as cycles
 
     group by cycles.household_id, cycles.title_id
 
