@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import shutil
@@ -45,8 +46,26 @@ def _files(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
 
 
+class _PublishSteps(logging.Handler):
+    """The publish's per-table seconds (rewatch.build logs them at debug level)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("publish: ") and message.endswith(" s"):
+            what, _, took = message.removeprefix("publish: ").rpartition(" took ")
+            self.seconds[what] = float(took.removesuffix(" s"))
+
+
 def timed_night(night: dt.date) -> dict:
     """Run `night` through the four steps in this process; seconds per step, and what it wrote."""
+    steps = _PublishSteps()
+    build_log = logging.getLogger("rewatch.build")
+    build_log.addHandler(steps)
+    build_log.setLevel(logging.DEBUG)
     settings = get_settings()
     lake_root = settings.warehouse_dir / "lake"
     before = _files(lake_root) if lake_root.exists() else {}
@@ -77,6 +96,7 @@ def timed_night(night: dt.date) -> dict:
         "catalog_growth_mb": sum(after[p] - before[p] for p in after if p in before) / 1e6,
         "scratch_mb": scratch_mb,
         "dbt_nodes": {r["unique_id"]: r["execution_time"] for r in results},
+        "publish_steps": steps.seconds,
     }
 
 
@@ -216,6 +236,10 @@ def main() -> None:
     print("\ndbt nodes whose time grew most with the history (s, 1 night -> many):")
     for node in grown:
         print(f"  {node:<75}{one['dbt_nodes'].get(node, 0):>7.2f} -> {many['dbt_nodes'][node]:>7.2f}")
+    if many.get("publish_steps"):
+        print("\nthe publish's steps (s, 1 night -> many):")
+        for step in sorted(many["publish_steps"], key=lambda s: -many["publish_steps"][s]):
+            print(f"  {step:<75}{one['publish_steps'].get(step, 0):>7.2f} -> {many['publish_steps'][step]:>7.2f}")
     (root / "result.json").write_text(json.dumps(rows, indent=1))
     if args.out is None:
         shutil.rmtree(root, ignore_errors=True)

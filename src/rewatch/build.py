@@ -61,6 +61,7 @@ PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
 DBT_OUTPUT_DIRS = ("target", "logs", "dbt_packages")
 # The run's record in the lake, one row per night.
 RUNS_TABLE = "main.rewatch_runs"
+log = logging.getLogger(__name__)
 
 
 class BuildError(PermanentError):
@@ -545,10 +546,15 @@ def publish(
         kind = kind or ("rebuild" if night is None else "night")
         restated = []
         if ("main", "rpt_title_performance") in existing:
+            began = time.monotonic()
             restated = _log_restatements(con, kind, nights)
+            log.debug("publish: the restatement log took %.2f s", time.monotonic() - began)
         partitioned = lake.partitioned(con)
         for table in tables:
+            began = time.monotonic()
             _apply(con, table, existing, partitioned, full=night is None)
+            # Where a publish spends its time (bench/nightly_scaling.py shows these per table).
+            log.debug("publish: %s.%s (%s) took %.2f s", table.schema, table.name, table.mode, time.monotonic() - began)
         con.execute(f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)")
         con.execute(f"delete from lake.{RUNS_TABLE} where night in (select unnest(?::date[]))", [list(nights)])
         for processed in nights:
@@ -561,9 +567,13 @@ def publish(
             con, "lake", commit_kind, [n.isoformat() for n in nights], f"{commit_kind} {night or ''}".strip()
         )
         faults.point("publish:before_commit")
+        began = time.monotonic()
         con.execute("commit")
+        log.debug("publish: the commit took %.2f s", time.monotonic() - began)
         if night is not None:
+            began = time.monotonic()
             _rewrite_deleted(con, [(t.schema, t.name) for t in tables if t.mode == "apply"])
+            log.debug("publish: rewriting half-deleted files took %.2f s", time.monotonic() - began)
     finally:
         con.close()
     faults.point("publish:after_commit")
@@ -580,7 +590,7 @@ def _rewrite_deleted(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str
     try:
         rewrite_deleted(con, tables)
     except duckdb.Error as error:
-        logging.getLogger(__name__).warning(
+        log.warning(
             "the night is published, but rewriting its tables' half-deleted files failed (%s); "
             "`rewatch maintain` rewrites them",
             error,
