@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -546,15 +547,12 @@ def publish(
         kind = kind or ("rebuild" if night is None else "night")
         restated = []
         if ("main", "rpt_title_performance") in existing:
-            began = time.monotonic()
-            restated = _log_restatements(con, kind, nights)
-            log.debug("publish: the restatement log took %.2f s", time.monotonic() - began)
+            with _timed("the restatement log"):
+                restated = _log_restatements(con, kind, nights)
         partitioned = lake.partitioned(con)
         for table in tables:
-            began = time.monotonic()
-            _apply(con, table, existing, partitioned, full=night is None)
-            # Where a publish spends its time (bench/nightly_scaling.py shows these per table).
-            log.debug("publish: %s.%s (%s) took %.2f s", table.schema, table.name, table.mode, time.monotonic() - began)
+            with _timed(f"{table.schema}.{table.name} ({table.mode})"):
+                _apply(con, table, existing, partitioned, full=night is None)
         con.execute(f"create table if not exists lake.{RUNS_TABLE} (night date, published_at timestamp, summary json)")
         con.execute(f"delete from lake.{RUNS_TABLE} where night in (select unnest(?::date[]))", [list(nights)])
         for processed in nights:
@@ -567,18 +565,25 @@ def publish(
             con, "lake", commit_kind, [n.isoformat() for n in nights], f"{commit_kind} {night or ''}".strip()
         )
         faults.point("publish:before_commit")
-        began = time.monotonic()
-        con.execute("commit")
-        log.debug("publish: the commit took %.2f s", time.monotonic() - began)
+        with _timed("the commit"):
+            con.execute("commit")
         if night is not None:
-            began = time.monotonic()
-            _rewrite_deleted(con, [(t.schema, t.name) for t in tables if t.mode == "apply"])
-            log.debug("publish: rewriting half-deleted files took %.2f s", time.monotonic() - began)
+            with _timed("rewriting half-deleted files"):
+                _rewrite_deleted(con, [(t.schema, t.name) for t in tables if t.mode == "apply"])
     finally:
         con.close()
     faults.point("publish:after_commit")
     discard_candidate(settings, night)
     return Published(published, restated)
+
+
+@contextlib.contextmanager
+def _timed(step: str) -> Iterator[None]:
+    """Log at debug level how long a step of the publish took: where a publish spends its time
+    (bench/nightly_scaling.py reads these lines and shows them per step)."""
+    began = time.monotonic()
+    yield
+    log.debug("publish: %s took %.2f s", step, time.monotonic() - began)
 
 
 def _rewrite_deleted(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
