@@ -16,6 +16,11 @@ households and nights), and each history warehouse once built; every timing runs
 copy of the history warehouse, so a second run times the same state again. With `--repeat N`
 each history is timed N times (each on a fresh copy) and the run of median total is reported:
 two runs of the same code on this 2-core machine differ by up to 3 s.
+
+The history runs `rewatch maintain` after every 7th night (`--maintain-every`), as the weekly
+`rewatch_maintain` DAG does on a service's lake: with 90 nights, the timed night comes six nights
+after the last maintenance, the most uncompacted state of the week. `--maintain-every 0` builds
+the lake of a service that skips its upkeep.
 """
 
 from __future__ import annotations
@@ -117,15 +122,17 @@ def _exports(root: Path, households: int, nights: int) -> Path:
     return exports
 
 
-def _history(root: Path, nights: list[dt.date], audit_every_night: bool = True) -> Path:
+def _history(root: Path, nights: list[dt.date], audit_every_night: bool = True, maintain_every: int = 0) -> Path:
     """A warehouse holding `nights`, each run through the four steps in order, as a service
     accumulates its history (the tests prove it equal to one `rewatch rebuild`; one rebuild of
     90 nights at 20,000 households would hold 10^8 events in one process). Built once (with
     `--out`, kept for the next run); an interrupted preparation resumes after the last
     published night. Prints every tenth night's seconds: how a night grows along the way. Without
     `audit_every_night`, nights after the fifth skip the audit, which changes no table (about a
-    sixth of a night)."""
-    warehouse = root / f"history-{len(nights)}-{nights[-1]}"
+    sixth of a night). With `maintain_every` N, `rewatch maintain` (what the weekly
+    `rewatch_maintain` DAG runs) follows every Nth night, as on a service's lake."""
+    maintained = f"-maintained-every-{maintain_every}" if maintain_every and len(nights) >= maintain_every else ""
+    warehouse = root / f"history-{len(nights)}-{nights[-1]}{maintained}"
     marker = warehouse / "built.txt"
     if marker.exists():
         print(f"reusing {warehouse}", flush=True)
@@ -145,6 +152,13 @@ def _history(root: Path, nights: list[dt.date], audit_every_night: bool = True) 
         else:  # publish needs a decision: this one says that no audit ran
             audited = {"decision": "publish", "warnings": ["not audited: a benchmark history night"], "seconds": 0}
         pipeline.publish(night, loaded, built, audited, settings)
+        if maintain_every and i % maintain_every == 0:
+            kept = pipeline.maintain(settings)
+            print(
+                f"  maintained after night {night} in {kept['seconds']:.0f} s"
+                f" ({kept['files_before']:,} -> {kept['files_after']:,} files)",
+                flush=True,
+            )
         if i % 10 == 0 or i == len(nights):
             print(
                 f"  ran {i}/{len(nights)} nights in {time.perf_counter() - began:.0f} s"
@@ -173,6 +187,14 @@ def main() -> None:
         action="store_true",
         help="while building a history, audit only its first five nights (the audit changes no table)",
     )
+    parser.add_argument(
+        "--maintain-every",
+        type=int,
+        default=7,
+        metavar="N",
+        help="while building a history, run `rewatch maintain` after every Nth night, as the weekly "
+        "rewatch_maintain DAG does (default 7; 0: never, the lake of a service that skips its upkeep)",
+    )
     parser.add_argument("--timed-night", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.timed_night:  # the child process of one measurement: the result on stdout's last line
@@ -191,7 +213,9 @@ def main() -> None:
         (f"{args.history} nights of history", [START + dt.timedelta(days=i) for i in range(args.history)]),
     ):
         print(f"{label}:", flush=True)
-        built = _history(root, history, audit_every_night=not args.skip_history_audits)
+        built = _history(
+            root, history, audit_every_night=not args.skip_history_audits, maintain_every=args.maintain_every
+        )
         runs = []
         for attempt in range(1, args.repeat + 1):
             timed = root / "timed"
