@@ -14,8 +14,8 @@ Each timed night runs in a fresh Python process, as a night's tasks do in Airflo
 measurement gets the other's warm imports. With `--out DIR` the work is kept and reused: the exports (when generated with the same
 households and nights), and each history warehouse once built; every timing runs on a fresh
 copy of the history warehouse, so a second run times the same state again. With `--repeat N`
-each history is timed N times (each on a fresh copy) and the run of median total is reported:
-two runs of the same code on this 2-core machine differ by up to 3 s.
+each history is timed N times (each on a fresh copy, the two histories alternating) and the run
+of median total is reported: two runs of the same code on this 2-core machine differ by up to 3 s.
 
 The history runs `rewatch maintain` after every 7th night (`--maintain-every`), as the weekly
 `rewatch_maintain` DAG does on a service's lake: with 90 nights, the timed night comes six nights
@@ -207,17 +207,20 @@ def main() -> None:
     os.environ["REWATCH_EXPORTS_DIR"] = str(exports)
     final = START + dt.timedelta(days=args.history)
 
-    rows = {}
+    histories = {}
     for label, history in (
         ("1 night of history", [final - dt.timedelta(days=1)]),
         (f"{args.history} nights of history", [START + dt.timedelta(days=i) for i in range(args.history)]),
     ):
         print(f"{label}:", flush=True)
-        built = _history(
+        histories[label] = _history(
             root, history, audit_every_night=not args.skip_history_audits, maintain_every=args.maintain_every
         )
-        runs = []
-        for attempt in range(1, args.repeat + 1):
+    # Interleaved (1, many, 1, many, ...): this machine's speed drifts by 15 % over a day, which
+    # would otherwise land on one side of the ratio.
+    runs: dict[str, list[dict]] = {label: [] for label in histories}
+    for attempt in range(1, args.repeat + 1):
+        for label, built in histories.items():
             timed = root / "timed"
             shutil.rmtree(timed, ignore_errors=True)
             shutil.copytree(built, timed)
@@ -229,12 +232,14 @@ def main() -> None:
                 capture_output=True,
                 text=True,
             )
-            runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+            runs[label].append(json.loads(child.stdout.strip().splitlines()[-1]))
             shutil.rmtree(timed)
-            print(f"  run {attempt}/{args.repeat}: {runs[-1]['total_s']:.1f} s", flush=True)
+            print(f"  {label}, run {attempt}/{args.repeat}: {runs[label][-1]['total_s']:.1f} s", flush=True)
+    rows = {}
+    for label, timed_runs in runs.items():
         # The run of median total (the lower middle one of an even number), whole: its steps add up.
-        rows[label] = sorted(runs, key=lambda run: run["total_s"])[(len(runs) - 1) // 2]
-        rows[label]["all_totals_s"] = [round(run["total_s"], 1) for run in runs]
+        rows[label] = sorted(timed_runs, key=lambda run: run["total_s"])[(len(timed_runs) - 1) // 2]
+        rows[label]["all_totals_s"] = [round(run["total_s"], 1) for run in timed_runs]
 
     print(f"\nnight {final}, {args.households:,} households")
     print(
