@@ -495,16 +495,16 @@ def _near_the_gap(rng: np.random.Generator, sessions: _Sessions) -> _Sessions:
     n_ses = len(sessions.profile)
     near_pause = sessions.has_pause & (rng.random(n_ses) < NEAR_GAP_PAUSE_SHARE)
     pause_len = np.where(near_pause, rng.choice(NEAR_GAP_SECONDS, n_ses), sessions.pause_len)
-    continues = np.r_[False, sessions.cycle[1:] == sessions.cycle[:-1]]
+    continues = np.r_[False, sessions.cycle[1:] == sessions.cycle[:-1]][: len(sessions.cycle)]
     follow = continues & (rng.random(n_ses) < NEAR_GAP_FOLLOW_ON_SHARE)
-    follow &= ~np.r_[False, follow[:-1]]
+    follow &= ~np.r_[False, follow[:-1]][: len(follow)]
     follow_gap = np.where(follow, rng.choice(NEAR_GAP_SECONDS, n_ses), 0)
     previous_device = np.r_[sessions.device[:1], sessions.device[:-1]]
     device = np.where(follow, previous_device, sessions.device)
     # Half the follow-ons come after a session that ended without a stop.
     no_stop_before = follow & (rng.random(n_ses) < 0.5)
     has_stop = sessions.has_stop & ~np.r_[no_stop_before[1:], False]
-    previous_stopped = np.r_[False, has_stop[:-1]]
+    previous_stopped = np.r_[False, has_stop[:-1]][: len(has_stop)]
     return replace(
         sessions,
         device=device,
@@ -523,7 +523,7 @@ def _queue_sessions(sessions: _Sessions) -> np.ndarray:
     step = sessions.wall + MIN_GAP_SECONDS
     prof_of = sessions.profile
     csum = np.cumsum(step)
-    group_first = np.r_[True, prof_of[1:] != prof_of[:-1]]
+    group_first = np.r_[True, prof_of[1:] != prof_of[:-1]][: len(prof_of)]
     prev_csum = np.r_[0, csum[:-1]]
     base = np.maximum.accumulate(np.where(group_first, np.arange(n_ses), 0))
     before = prev_csum - prev_csum[base]  # sum of steps of earlier sessions in the group
@@ -591,8 +591,8 @@ def _follow_on(sessions: _Sessions, ses_start: np.ndarray, events: _Events) -> t
     """Step 5b: each follow-on session (and its events) moved earlier, to start its follow_gap
     after the previous session's last event. Queued sessions are MIN_GAP_SECONDS apart, more
     than any follow_gap, so this only moves a session away from the next one."""
-    first = np.r_[True, events.session[1:] != events.session[:-1]]
-    last = np.r_[events.session[1:] != events.session[:-1], True]
+    first = np.r_[True, events.session[1:] != events.session[:-1]][: len(events.session)]
+    last = np.r_[events.session[1:] != events.session[:-1], True][: len(events.session)]
     first_ts = events.ts[first]  # every session has at least its play event
     last_ts = events.ts[last]
     follow = sessions.follow_gap > 0
@@ -745,8 +745,8 @@ def _iso(epoch_seconds: np.ndarray) -> pa.Array:
 def _session_starts(sessions: _Sessions, ev_ses: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Which kept events start a session, by the plan: a planned session's first event, unless it
     merges with the previous one (kept too), and the resume after a pause over the gap."""
-    first = np.r_[True, ev_ses[1:] != ev_ses[:-1]]
-    after_previous = np.r_[False, ev_ses[1:] == ev_ses[:-1] + 1]
+    first = np.r_[True, ev_ses[1:] != ev_ses[:-1]][: len(ev_ses)]
+    after_previous = np.r_[False, ev_ses[1:] == ev_ses[:-1] + 1][: len(ev_ses)]
     starts = first & ~(sessions.merges_previous[ev_ses] & after_previous)
     return starts | ((kind == EV["resume"]) & sessions.pause_splits[ev_ses])
 
@@ -781,7 +781,7 @@ def _ground_truth(
     counted = np.where(same & counted_kinds, np.minimum(dt_next, np.maximum(dpos_next, 0)), 0)
     played = np.bincount(tses, weights=counted, minlength=n_ses).astype(np.int64)
     event_count = np.bincount(tses, minlength=n_ses)
-    last = np.r_[tses[1:] != tses[:-1], True]
+    last = np.r_[tses[1:] != tses[:-1], True][: len(tses)]
     maxpos = np.zeros(n_ses, dtype=np.int64)
     np.maximum.at(maxpos, tses, position)
 
@@ -829,7 +829,7 @@ def _ground_truth(
     hi = np.clip(position[pair] + counted[pair], 0, cend)
     order = np.lexsort((lo, pc_cycle))
     pc_cycle, lo, hi = pc_cycle[order], lo[order], hi[order]
-    gfirst = np.r_[True, pc_cycle[1:] != pc_cycle[:-1]]
+    gfirst = np.r_[True, pc_cycle[1:] != pc_cycle[:-1]][: len(pc_cycle)]
     gid = np.cumsum(gfirst) - 1
     offset = gid.astype(np.int64) * (1 << 40)
     runmax = np.maximum.accumulate(hi + offset) - offset

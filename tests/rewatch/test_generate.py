@@ -92,6 +92,19 @@ def test_chunks_of_households_are_separate_events_files(tmp_path):
         generate(tmp_path / "other", START, 1, 5, seed=1, truth_dir=tmp_path / "other-truth", chunk_households=0)
 
 
+@pytest.mark.parametrize("seed", [0, 4])
+def test_a_chunk_that_watched_nothing_writes_an_empty_events_file(tmp_path, seed):
+    # One household per chunk: with seed 0 a chunk's planned sessions all lose their events to
+    # delivery, with seed 4 a chunk plans none (both raised IndexError on an empty array).
+    exports = tmp_path / "exports"
+    generated = generate(exports, START, 1, 3, seed=seed, truth_dir=tmp_path / "truth", chunk_households=1)
+    manifest = read_manifest(exports / START.isoformat())
+    rows = [entry.rows for entry in manifest.event_files]
+    assert len(rows) == 3 and 0 in rows
+    assert sum(rows) == generated.events
+    verify_files(manifest)  # the empty file is a whole gzip file of the header alone
+
+
 def test_gaps_either_side_of_the_session_gap(generated_small):
     # Real data's hardest case: pauses, and gaps before a follow-on session on the same device,
     # of 29 min, exactly 30, 30 min 1 s and 31 min (docs/metrics.md 3). Both sides occur, and the
