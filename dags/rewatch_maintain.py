@@ -1,8 +1,8 @@
 """
 ### rewatch_maintain
 
-Once a week, the published lake's upkeep (`rewatch maintain`, src/rewatch/maintain.py): merge the
-nights' small data files, expire snapshots older than the last `REWATCH_KEEP_NIGHTS` nightly
+Once a week, the published lake's upkeep (`rewatch maintain`, src/rewatch/maintain.py): rewrite the
+files with deleted rows and merge the nights' small data files, expire snapshots older than the last `REWATCH_KEEP_NIGHTS` nightly
 publishes (default 90: `rewatch sql --as-of D` keeps working for those), and delete the files no
 kept snapshot needs and the orphans a killed commit left. The published tables do not change.
 

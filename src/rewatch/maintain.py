@@ -15,10 +15,17 @@ Left alone, the lake still keeps every snapshot and every file forever: time tra
 back to the first night, and reads open more and more small files. Once a week (the
 `rewatch_maintain` DAG, or by hand), under the warehouse's writer lock:
 
-1. **Compact**, in one commit tagged `maintain`: merge adjacent small files
-   (`ducklake_merge_adjacent_files`) and rewrite files at least half deleted
-   (`ducklake_rewrite_data_files`). The tables' contents do not change; a night built before
-   it still publishes (`lake.changed_since` ignores `maintain` commits).
+1. **Compact**, in one commit tagged `maintain`: rewrite every file with a deleted row without
+   its deleted rows (`ducklake_rewrite_data_files`), then merge adjacent small files
+   (`ducklake_merge_adjacent_files`). The tables' contents do not change; a night built before
+   it still publishes (`lake.changed_since` ignores `maintain` commits). Every file, not only
+   the half-deleted ones the nightly rewrite handles: DuckLake merges no file that has a delete
+   file, and a night replaces the changed pairs' cycles in the day of each cycle's start, so
+   `fct_watch_cycles` gets a data file and a delete file in nearly every day's partition each
+   night. After 90 nights at 20,000 households and a compaction of the half-deleted files only,
+   it held 4,094 data files and 4,004 delete files for 2.6 M rows, and a scan of it took 1.5 s;
+   with every file with a delete rewritten (41 s), 179 files and 0.25 s. Six models of a night
+   read it.
 2. **Expire** every snapshot older than the publish of the oldest of the last `keep_nights`
    nightly publishes: `rewatch.connect(as_of=D)` keeps working for those nights, and says
    plainly that an older night was expired.
@@ -88,10 +95,11 @@ def _files(settings: Settings) -> tuple[int, int]:
     return len(files), sum(path.stat().st_size for path in files)
 
 
-def _rewrite_sql(table: tuple[str, str] | None = None) -> str:
-    """`ducklake_rewrite_data_files` at REWRITE_DELETED_SHARE, for one (schema, table) or all."""
+def _rewrite_sql(table: tuple[str, str] | None = None, share: float = REWRITE_DELETED_SHARE) -> str:
+    """`ducklake_rewrite_data_files` for the files at least `share` of whose rows are deleted
+    (0: every file with a deleted row), of one (schema, table) or all."""
     where = f"'{table[1]}', schema => '{table[0]}', " if table else ""
-    return f"call ducklake_rewrite_data_files('lake', {where}delete_threshold => {REWRITE_DELETED_SHARE})"
+    return f"call ducklake_rewrite_data_files('lake', {where}delete_threshold => {share})"
 
 
 def _maintenance_commit(con, statements: list[str], message: str, fault_point: str) -> tuple[int, int]:
@@ -118,7 +126,9 @@ def compact(con) -> tuple[int | None, int, int]:
     """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
     read, written = _maintenance_commit(
         con,
-        ["call ducklake_merge_adjacent_files('lake')", _rewrite_sql()],
+        # Rewrite first: DuckLake merges no file that has deletes, and a day's files of a
+        # per-pair table nearly all have some (see the module's docstring).
+        [_rewrite_sql(share=0), "call ducklake_merge_adjacent_files('lake')"],
         "maintain: merge and rewrite data files",
         "maintain:before_commit",
     )
