@@ -536,6 +536,7 @@ def publish(
     try:
         lake.attach(con, published, read_only=False)
         con.execute(f"attach '{candidate}' as scratch (read_only)")
+        _reset_partition_keys(con, tables)
         con.execute("begin")
         if base is not UNCHECKED and lake.changed_since(con, None if base is None else int(base)):
             con.execute("rollback")
@@ -575,6 +576,30 @@ def publish(
     faults.point("publish:after_commit")
     discard_candidate(settings, night)
     return Published(published, restated)
+
+
+def _reset_partition_keys(con: duckdb.DuckDBPyConnection, tables: list[PublishedTable]) -> None:
+    """Reset the keys of the tables an older rewatch partitioned and this one does not
+    (`fct_watch_cycles` was, by day): from this night on their new files are not split (the
+    earlier ones keep their days until a `rewatch rebuild`). In a commit of its own, tagged
+    `maintain` (files, never rows, so a build from the snapshot before it still publishes), not
+    in the night's: DuckDB 1.5.5's DuckLake aborts the whole process when one transaction resets
+    a table's partition keys and writes to it ("Attempted to access index 0 within vector of
+    size 0"); reset alone, then written, it does not."""
+    partitioned = lake.partitioned(con)
+    stale = [t for t in tables if t.partition_by is None and (t.schema, t.name) in partitioned]
+    if not stale:
+        return
+    con.execute("begin")
+    try:
+        for table in stale:
+            con.execute(f"alter table lake.{table.schema}.{table.name} reset partitioned by")
+        names = ", ".join(f"{t.schema}.{t.name}" for t in stale)
+        lake.tag_commit(con, "lake", "maintain", [], f"maintain: {names} no longer partitioned")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 @contextlib.contextmanager

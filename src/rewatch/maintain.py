@@ -20,10 +20,10 @@ back to the first night, and reads open more and more small files. Once a week (
    (`ducklake_merge_adjacent_files`). The tables' contents do not change; a night built before
    it still publishes (`lake.changed_since` ignores `maintain` commits). Every file, not only
    the half-deleted ones the nightly rewrite handles: DuckLake merges no file that has a delete
-   file, and a night replaces the changed pairs' cycles in the day of each cycle's start, so
-   `fct_watch_cycles` gets a data file and a delete file in nearly every day's partition each
-   night. After 90 nights at 20,000 households and a compaction of the half-deleted files only,
-   it held 4,094 data files and 4,004 delete files for 2.6 M rows, and a scan of it took 1.5 s;
+   file, and a night's deletes reach files all over the per-pair tables (a changed pair's rows
+   were written the night it was last watched). When `fct_watch_cycles` was partitioned by day,
+   after 90 nights at 20,000 households and a compaction of the half-deleted files only, it
+   held 4,094 data files and 4,004 delete files for 2.6 M rows, and a scan of it took 1.5 s;
    with every file with a delete rewritten (41 s), 179 files and 0.25 s. Six models of a night
    read it.
 2. **Expire** every snapshot older than the publish of the oldest of the last `keep_nights`

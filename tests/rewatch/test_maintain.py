@@ -168,7 +168,6 @@ def test_the_time_partitioned_tables_keep_one_day_per_file_through_compaction(ma
         ("intermediate", "int_playback_events"): "event_at",
         ("intermediate", "int_viewing_segments_merged"): "session_started_at",
         ("main", "fct_viewing_sessions"): "started_at",
-        ("main", "fct_watch_cycles"): "started_at",
     }
     con = rewatch.connect(settings)
     try:

@@ -303,6 +303,41 @@ def test_a_table_published_before_it_had_partition_keys_gets_them_at_the_next_ni
     assert len(days) > 1 and set(days) == {1}, days
 
 
+def test_cycles_partitioned_by_an_older_rewatch_are_no_longer_split_by_day(published, tmp_path, monkeypatch):
+    """A lake whose fct_watch_cycles an older rewatch partitioned by the day of started_at: the
+    next night's commit resets the keys, and writes its cycles, which started on several days,
+    into one file (by day it wrote one per day: docs/architecture.md, "One day per file")."""
+    settings = _older_copy(
+        published,
+        tmp_path,
+        monkeypatch,
+        "alter table lake.main.fct_watch_cycles set partitioned by "
+        "(year(started_at), month(started_at), day(started_at))",
+    )
+    list_files = "select data_file from ducklake_list_files('lake', 'fct_watch_cycles', schema => 'main')"
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings))
+        assert ("main", "fct_watch_cycles") in lake.partitioned(con)
+        files_before = {row[0] for row in con.execute(list_files).fetchall()}
+    finally:
+        con.close()
+    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
+    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    con = lake.connect(settings)
+    try:
+        lake.attach(con, lake.lake_of(settings))
+        assert ("main", "fct_watch_cycles") not in lake.partitioned(con)
+        new_files = {row[0] for row in con.execute(list_files).fetchall()} - files_before
+        days = con.execute(
+            "select count(distinct started_at::date) from read_parquet(?)",
+            [[str(lake.lake_of(settings).data_path / f) for f in new_files]],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert len(new_files) == 1 and days > 1, (new_files, days)
+
+
 def test_each_publish_keeps_dbt_docs_of_the_real_lineage_current(published, tmp_path, monkeypatch):
     """The publish wrote dbt's page for this version of the project; `rewatch docs` finds it
     current; another warehouse of the same version copies it; a changed project generates again."""
