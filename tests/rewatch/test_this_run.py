@@ -40,7 +40,6 @@ from tests.helpers import copy_published, published_connection, published_marker
 pytestmark = pytest.mark.slow
 NIGHT = dt.date(2026, 3, 2)
 NEXT_NIGHT = NIGHT + dt.timedelta(days=1)
-LIST_EVENT_FILES = "select data_file from ducklake_list_files('lake', 'int_playback_events', schema => 'intermediate')"
 
 
 @pytest.fixture(scope="module")
@@ -271,35 +270,40 @@ def test_a_published_table_without_a_new_column_fails_the_publish_with_what_to_d
     assert published_marker(settings) == marker
 
 
+def _next_night_files(settings: Settings, schema: str, table: str) -> tuple[bool, bool, list[str]]:
+    """Publish NEXT_NIGHT on `settings`' lake: whether `schema.table` had partition keys before
+    and after, and the data files the night wrote to it (paths)."""
+    list_files = f"select data_file from ducklake_list_files('lake', '{table}', schema => '{schema}')"
+
+    def state() -> tuple[bool, set[str]]:
+        con = lake.connect(settings)
+        try:
+            lake.attach(con, lake.lake_of(settings))
+            return (schema, table) in lake.partitioned(con), {row[0] for row in con.execute(list_files).fetchall()}
+        finally:
+            con.close()
+
+    partitioned_before, files_before = state()
+    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
+    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
+    partitioned_after, files_after = state()
+    data_path = lake.lake_of(settings).data_path
+    return partitioned_before, partitioned_after, [str(data_path / f) for f in sorted(files_after - files_before)]
+
+
 def test_a_table_published_before_it_had_partition_keys_gets_them_at_the_next_night(published, tmp_path, monkeypatch):
     """A lake whose int_playback_events an older rewatch published without partition keys: the
     next night's commit sets them, and the files it writes hold one day of event_at each."""
     settings = _older_copy(
         published, tmp_path, monkeypatch, "alter table lake.intermediate.int_playback_events reset partitioned by"
     )
-    con = lake.connect(settings)
-    try:
-        lake.attach(con, lake.lake_of(settings))
-        assert ("intermediate", "int_playback_events") not in lake.partitioned(con)
-        files_before = {row[0] for row in con.execute(LIST_EVENT_FILES).fetchall()}
-    finally:
-        con.close()
     # NEXT_NIGHT's events span two days of event_at.
-    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
-    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
-    con = lake.connect(settings)
-    try:
-        lake.attach(con, lake.lake_of(settings))
-        assert ("intermediate", "int_playback_events") in lake.partitioned(con)
-        new_files = {row[0] for row in con.execute(LIST_EVENT_FILES).fetchall()} - files_before
-        days = [
-            con.execute(
-                f"select count(distinct event_at::date) from read_parquet('{lake.lake_of(settings).data_path / f}')"
-            ).fetchone()[0]
-            for f in new_files
-        ]
-    finally:
-        con.close()
+    before, after, new_files = _next_night_files(settings, "intermediate", "int_playback_events")
+    days = [
+        duckdb.execute(f"select count(distinct event_at::date) from read_parquet('{f}')").fetchone()[0]
+        for f in new_files
+    ]
+    assert not before and after
     assert len(days) > 1 and set(days) == {1}, days
 
 
@@ -314,27 +318,9 @@ def test_cycles_partitioned_by_an_older_rewatch_are_no_longer_split_by_day(publi
         "alter table lake.main.fct_watch_cycles set partitioned by "
         "(year(started_at), month(started_at), day(started_at))",
     )
-    list_files = "select data_file from ducklake_list_files('lake', 'fct_watch_cycles', schema => 'main')"
-    con = lake.connect(settings)
-    try:
-        lake.attach(con, lake.lake_of(settings))
-        assert ("main", "fct_watch_cycles") in lake.partitioned(con)
-        files_before = {row[0] for row in con.execute(list_files).fetchall()}
-    finally:
-        con.close()
-    loaded, built = pipeline.load(NEXT_NIGHT, settings), pipeline.build(NEXT_NIGHT, settings)
-    pipeline.publish(NEXT_NIGHT, loaded, built, {"decision": "publish", "warnings": []}, settings)
-    con = lake.connect(settings)
-    try:
-        lake.attach(con, lake.lake_of(settings))
-        assert ("main", "fct_watch_cycles") not in lake.partitioned(con)
-        new_files = {row[0] for row in con.execute(list_files).fetchall()} - files_before
-        days = con.execute(
-            "select count(distinct started_at::date) from read_parquet(?)",
-            [[str(lake.lake_of(settings).data_path / f) for f in new_files]],
-        ).fetchone()[0]
-    finally:
-        con.close()
+    before, after, new_files = _next_night_files(settings, "main", "fct_watch_cycles")
+    days = duckdb.execute("select count(distinct started_at::date) from read_parquet(?)", [new_files]).fetchone()[0]
+    assert before and not after
     assert len(new_files) == 1 and days > 1, (new_files, days)
 
 
