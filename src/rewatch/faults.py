@@ -28,8 +28,9 @@ A night the audit refuses (or whose build fails for good) puts its accepted deli
 
 | point | where |
 | --- | --- |
-| `maintain:before_commit` | the compaction (merge and rewrite of data files) has run in its transaction, not yet committed |
-| `maintain:after_commit` | the compaction is committed; no snapshot expired yet |
+| `maintain:before_commit` | the compaction's rewrite of the files with deleted rows has run in its transaction, not yet committed |
+| `maintain:before_merge_commit` | that rewrite is committed; the merge of small files has run in its transaction, not yet committed |
+| `maintain:after_commit` | the compaction (both commits) is committed; no snapshot expired yet |
 | `maintain:after_expire` | old snapshots are expired; the files they alone needed are not yet deleted |
 | `maintain:after_cleanup` | unneeded and orphaned files are deleted; the embedded catalog is not yet vacuumed |
 
@@ -66,6 +67,7 @@ REFUSAL_POINTS = ("restore:before_ledger",)
 # `rewatch maintain`'s points, in its order (not reached by a night's run).
 MAINTAIN_POINTS = (
     "maintain:before_commit",
+    "maintain:before_merge_commit",
     "maintain:after_commit",
     "maintain:after_expire",
     "maintain:after_cleanup",

@@ -15,9 +15,9 @@ Left alone, the lake still keeps every snapshot and every file forever: time tra
 back to the first night, and reads open more and more small files. Once a week (the
 `rewatch_maintain` DAG, or by hand), under the warehouse's writer lock:
 
-1. **Compact**, in one commit tagged `maintain`: rewrite every file with a deleted row without
+1. **Compact**, in two commits tagged `maintain`: rewrite every file with a deleted row without
    its deleted rows (`ducklake_rewrite_data_files`), then merge adjacent small files
-   (`ducklake_merge_adjacent_files`). The tables' contents do not change; a night built before
+   (`ducklake_merge_adjacent_files`; a merge sees committed files only). The tables' contents do not change; a night built before
    it still publishes (`lake.changed_since` ignores `maintain` commits). Every file, not only
    the half-deleted ones the nightly rewrite handles: DuckLake merges no file that has a delete
    file, and a night's deletes reach files all over the per-pair tables (a changed pair's rows
@@ -74,7 +74,7 @@ class Maintained:
 
     keep_nights: int
     time_travel: str  # the nights `as_of` still reaches, e.g. "2026-03-02 .. 2026-05-30 (90 nights)"
-    compaction_snapshot: int | None  # the `maintain` commit, None when nothing needed merging
+    compaction_snapshot: int | None  # the last `maintain` commit, None when nothing needed rewriting or merging
     files_merged: int
     files_written: int
     snapshots_expired: int
@@ -124,14 +124,19 @@ def _maintenance_commit(con, statements: list[str], message: str, fault_point: s
 
 def compact(con) -> tuple[int | None, int, int]:
     """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
-    read, written = _maintenance_commit(
-        con,
-        # Rewrite first: DuckLake merges no file that has deletes, and a day's files of a
-        # per-pair table nearly all have some (see the module's docstring).
-        [_rewrite_sql(share=0), "call ducklake_merge_adjacent_files('lake')"],
-        "maintain: merge and rewrite data files",
-        "maintain:before_commit",
+    # Rewrite first: DuckLake merges no file that has deletes (see the module's docstring). Two
+    # commits: the merge sees only committed files, so in the rewrite's own transaction it would
+    # leave the rewritten files for the next maintenance to merge.
+    rewritten, rewritten_into = _maintenance_commit(
+        con, [_rewrite_sql(share=0)], "maintain: rewrite the files with deleted rows", "maintain:before_commit"
     )
+    merged, merged_into = _maintenance_commit(
+        con,
+        ["call ducklake_merge_adjacent_files('lake')"],
+        "maintain: merge small data files",
+        "maintain:before_merge_commit",
+    )
+    read, written = rewritten + merged, rewritten_into + merged_into
     return (lake.head(con) if read else None), read, written
 
 
