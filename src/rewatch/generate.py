@@ -172,12 +172,22 @@ def _group_starts(counts: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
 
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """True where a run of equal consecutive keys starts (no element for no keys)."""
+    return np.r_[True, keys[1:] != keys[:-1]][: len(keys)]
+
+
+def _run_ends(keys: np.ndarray) -> np.ndarray:
+    """True where a run of equal consecutive keys ends (no element for no keys)."""
+    return np.r_[keys[1:] != keys[:-1], True][: len(keys)]
+
+
 def _rank_in_group(group: np.ndarray) -> np.ndarray:
     """0-based position of each element within its (contiguous, sorted) group."""
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    starts = np.flatnonzero(_run_starts(group))
     lengths = np.diff(np.r_[starts, n])
     return np.arange(n) - np.repeat(starts, lengths)
 
@@ -523,7 +533,7 @@ def _queue_sessions(sessions: _Sessions) -> np.ndarray:
     step = sessions.wall + MIN_GAP_SECONDS
     prof_of = sessions.profile
     csum = np.cumsum(step)
-    group_first = np.r_[True, prof_of[1:] != prof_of[:-1]][: len(prof_of)]
+    group_first = _run_starts(prof_of)
     prev_csum = np.r_[0, csum[:-1]]
     base = np.maximum.accumulate(np.where(group_first, np.arange(n_ses), 0))
     before = prev_csum - prev_csum[base]  # sum of steps of earlier sessions in the group
@@ -591,8 +601,8 @@ def _follow_on(sessions: _Sessions, ses_start: np.ndarray, events: _Events) -> t
     """Step 5b: each follow-on session (and its events) moved earlier, to start its follow_gap
     after the previous session's last event. Queued sessions are MIN_GAP_SECONDS apart, more
     than any follow_gap, so this only moves a session away from the next one."""
-    first = np.r_[True, events.session[1:] != events.session[:-1]][: len(events.session)]
-    last = np.r_[events.session[1:] != events.session[:-1], True][: len(events.session)]
+    first = _run_starts(events.session)
+    last = _run_ends(events.session)
     first_ts = events.ts[first]  # every session has at least its play event
     last_ts = events.ts[last]
     follow = sessions.follow_gap > 0
@@ -745,7 +755,7 @@ def _iso(epoch_seconds: np.ndarray) -> pa.Array:
 def _session_starts(sessions: _Sessions, ev_ses: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Which kept events start a session, by the plan: a planned session's first event, unless it
     merges with the previous one (kept too), and the resume after a pause over the gap."""
-    first = np.r_[True, ev_ses[1:] != ev_ses[:-1]][: len(ev_ses)]
+    first = _run_starts(ev_ses)
     after_previous = np.r_[False, ev_ses[1:] == ev_ses[:-1] + 1][: len(ev_ses)]
     starts = first & ~(sessions.merges_previous[ev_ses] & after_previous)
     return starts | ((kind == EV["resume"]) & sessions.pause_splits[ev_ses])
@@ -781,7 +791,7 @@ def _ground_truth(
     counted = np.where(same & counted_kinds, np.minimum(dt_next, np.maximum(dpos_next, 0)), 0)
     played = np.bincount(tses, weights=counted, minlength=n_ses).astype(np.int64)
     event_count = np.bincount(tses, minlength=n_ses)
-    last = np.r_[tses[1:] != tses[:-1], True][: len(tses)]
+    last = _run_ends(tses)
     maxpos = np.zeros(n_ses, dtype=np.int64)
     np.maximum.at(maxpos, tses, position)
 
@@ -829,7 +839,7 @@ def _ground_truth(
     hi = np.clip(position[pair] + counted[pair], 0, cend)
     order = np.lexsort((lo, pc_cycle))
     pc_cycle, lo, hi = pc_cycle[order], lo[order], hi[order]
-    gfirst = np.r_[True, pc_cycle[1:] != pc_cycle[:-1]][: len(pc_cycle)]
+    gfirst = _run_starts(pc_cycle)
     gid = np.cumsum(gfirst) - 1
     offset = gid.astype(np.int64) * (1 << 40)
     runmax = np.maximum.accumulate(hi + offset) - offset
