@@ -44,7 +44,7 @@ changes as (
 
 replaced as (
 
-    select distinct {% for column in key_columns + ([time_column] if time_column else []) -%}
+    select distinct {% for column in key_columns + ([time_column] if time_column and time_column not in key_columns else []) -%}
         published_rows.{{ column }}{{ ", " if not loop.last }}
     {%- endfor %}
     from published_rows

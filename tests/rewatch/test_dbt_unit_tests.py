@@ -19,6 +19,7 @@ RULES = {
     "session_seek_counts_time_not_the_jump",
     "session_late_event_merges_two_sessions",
     "session_duplicate_event_id_first_delivery_wins",
+    "session_leaves_out_superseded_deliveries",
     "session_event_id_reused_at_another_time_is_another_event",
     "recompute_from_the_session_before_only_within_the_gap",
     "session_reads_published_deliveries_and_a_redelivered_night_replaces_its_own",

@@ -7,17 +7,23 @@ changed_streams as (
 
 ),
 
--- Only deliveries from the earliest recompute point on: every event this run reads, and every
--- other delivery of such an event (an event is its event_id and event_at), is that late or
--- later. The bound is a constant (run_bound), so DuckDB pushes it into the lake's scan, which
--- skips the files and row groups of earlier times (their event_at statistics): a night reads
--- the published deliveries of the times it recomputes, not the whole history. Not
--- materialized, as a request: DuckDB's optimizer still shares the scan of the two reads below
--- (a common subplan, in its profile), so it is the bound that keeps that copy small.
-deliveries as not materialized (
+-- Only deliveries from the earliest recompute point on: every event this run reads is that
+-- late or later. The bound is a constant (run_bound), so DuckDB pushes it into the lake's scan,
+-- which skips the files and row groups of earlier times (their event_at statistics): a night
+-- reads the published deliveries of the times it recomputes, not the whole history.
+deliveries as (
 
     select *
     from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
+    where event_at >= {{ run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') }}
+
+),
+
+-- The deliveries of those times that first delivery wins leaves out (int_playback_events_superseded).
+superseded_deliveries as (
+
+    select *
+    from {{ after_run('published_intermediate', 'int_playback_events_superseded', ['event_id', 'event_at']) }}
     where event_at >= {{ run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') }}
 
 ),
@@ -35,35 +41,18 @@ stream_deliveries as (
 
 ),
 
--- First delivery wins among the deliveries of one event (its event_id and event_at): the
--- earliest export night, then file and line. Ordering by what was delivered (not when it was
--- loaded) makes the result independent of the load order. Matching on event_at too keeps the
--- lookup to the files of the streams' times, not the whole history.
-first_deliveries as (
-
-    select deliveries.*
-    from deliveries
-    semi join stream_deliveries
-        on
-            deliveries.event_id = stream_deliveries.event_id
-            and deliveries.event_at = stream_deliveries.event_at
-    qualify row_number() over (
-        partition by deliveries.event_id, deliveries.event_at
-        order by deliveries.export_date, deliveries.source_file, deliveries.source_line
-    ) = 1
-
-),
-
+-- One delivery per event: its first (earliest export night, then file and line).
 events as (
 
-    select first_deliveries.*
-    from first_deliveries
-    inner join changed_streams
+    select stream_deliveries.*
+    from stream_deliveries
+    anti join superseded_deliveries
         on
-            first_deliveries.profile_id = changed_streams.profile_id
-            and first_deliveries.device_id = changed_streams.device_id
-            and first_deliveries.title_id = changed_streams.title_id
-            and first_deliveries.event_at >= changed_streams.recompute_from
+            stream_deliveries.event_id = superseded_deliveries.event_id
+            and stream_deliveries.event_at = superseded_deliveries.event_at
+            and stream_deliveries.export_date = superseded_deliveries.export_date
+            and stream_deliveries.source_file = superseded_deliveries.source_file
+            and stream_deliveries.source_line = superseded_deliveries.source_line
 
 ),
 
