@@ -156,7 +156,7 @@ def _history(root: Path, nights: list[dt.date], audit_every_night: bool = True, 
             kept = pipeline.maintain(settings)
             print(
                 f"  maintained after night {night} in {kept['seconds']:.0f} s"
-                f" ({kept['files_before']:,} -> {kept['files_after']:,} files)",
+                f" (a read of the head opens {kept['head_files_before']:,} -> {kept['head_files_after']:,} files)",
                 flush=True,
             )
         if i % 10 == 0 or i == len(nights):

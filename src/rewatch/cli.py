@@ -540,14 +540,19 @@ def maintain(
     except PermanentError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
-    merged = (
-        f"merged {done['files_merged']:,} data files into {done['files_written']:,} (snapshot {done['compaction_snapshot']})"
-        if done["compaction_snapshot"] is not None
-        else "no files to merge"
-    )
+    if done["compaction_snapshot"] is None:
+        compacted = "no file to rewrite or merge"
+    else:
+        compacted = (
+            f"rewrote {done['files_rewritten']:,} data files with deleted rows into {done['files_rewritten_into']:,}, "
+            f"merged {done['files_merged']:,} small data files into {done['files_merged_into']:,} "
+            f"(snapshot {done['compaction_snapshot']})"
+        )
     console.print(
-        f"{merged}; expired {done['snapshots_expired']:,} snapshot(s); removed {done['files_removed']:,} file(s). "
-        f"Data files: {done['files_before']:,} ({done['bytes_before'] / 1e6:,.1f} MB) -> "
+        f"{compacted}: a read of the head opens {done['head_files_before']:,} -> {done['head_files_after']:,} files "
+        f"(data and delete files). Expired {done['snapshots_expired']:,} snapshot(s); removed "
+        f"{done['files_removed']:,} file(s) no kept snapshot needs. On disk, with what time travel keeps: "
+        f"{done['files_before']:,} files ({done['bytes_before'] / 1e6:,.1f} MB) -> "
         f"{done['files_after']:,} ({done['bytes_after'] / 1e6:,.1f} MB). "
         f"Time travel reaches {done['time_travel']}. {done['seconds']:.0f}s."
     )

@@ -206,6 +206,21 @@ def partitioned(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> set[tupl
     )
 
 
+def head_files(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> int:
+    """How many files a read of the head snapshot of the lake attached as `alias` opens: its
+    current data files and delete files (the files time travel still keeps are not counted)."""
+    metadata = f"__ducklake_metadata_{alias}"
+    # A replaced or dropped table's files are no longer read, though not yet ended themselves.
+    current = (
+        f"join {metadata}.ducklake_table t on t.table_id = f.table_id and t.end_snapshot is null "
+        "where f.end_snapshot is null"
+    )
+    return con.execute(
+        f"select (select count(*) from {metadata}.ducklake_data_file f {current})"
+        f" + (select count(*) from {metadata}.ducklake_delete_file f {current})"
+    ).fetchone()[0]
+
+
 def publishes(con: duckdb.DuckDBPyConnection, alias: str = "lake") -> list[Publish]:
     """rewatch's commits to the lake attached as `alias`, oldest first."""
     rows = con.execute(

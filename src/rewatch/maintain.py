@@ -75,11 +75,15 @@ class Maintained:
     keep_nights: int
     time_travel: str  # the nights `as_of` still reaches, e.g. "2026-03-02 .. 2026-05-30 (90 nights)"
     compaction_snapshot: int | None  # the last `maintain` commit, None when nothing needed rewriting or merging
-    files_merged: int
-    files_written: int
+    files_rewritten: int  # data files with deleted rows, rewritten without them
+    files_rewritten_into: int
+    files_merged: int  # small data files merged (the rewritten ones among them)
+    files_merged_into: int
+    head_files_before: int  # data and delete files a read of the head opens
+    head_files_after: int
     snapshots_expired: int
     files_removed: int
-    files_before: int
+    files_before: int  # Parquet files on disk, those time travel keeps included
     files_after: int
     bytes_before: int
     bytes_after: int
@@ -122,8 +126,9 @@ def _maintenance_commit(con, statements: list[str], message: str, fault_point: s
     return read, written
 
 
-def compact(con) -> tuple[int | None, int, int]:
-    """Step 1 on the lake attached read-write as `lake`: (the commit or None, files read, files written)."""
+def compact(con) -> tuple[int | None, tuple[int, int], tuple[int, int]]:
+    """Step 1 on the lake attached read-write as `lake`: (the last commit or None, (files
+    rewritten, into how many), (files merged, into how many))."""
     # Rewrite first: DuckLake merges no file that has deletes (see the module's docstring). Two
     # commits: the merge sees only committed files, so in the rewrite's own transaction it would
     # leave the rewritten files for the next maintenance to merge.
@@ -136,8 +141,7 @@ def compact(con) -> tuple[int | None, int, int]:
         "maintain: merge small data files",
         "maintain:before_merge_commit",
     )
-    read, written = rewritten + merged, rewritten_into + merged_into
-    return (lake.head(con) if read else None), read, written
+    return (lake.head(con) if rewritten or merged else None), (rewritten, rewritten_into), (merged, merged_into)
 
 
 def rewrite_deleted(con, tables: list[tuple[str, str]]) -> int:
@@ -225,7 +229,9 @@ def maintain(settings: Settings, keep_nights: int) -> Maintained:
         # The oldest kept night's publish, or the head when no nightly publish is left (after a
         # rebuild or an erasure only the head is history).
         oldest = kept[0].snapshot if kept else lake.published_snapshot(con)
-        commit, read, written = compact(con)
+        head_files_before = lake.head_files(con)
+        commit, (rewritten, rewritten_into), (merged, merged_into) = compact(con)
+        head_files_after = lake.head_files(con)
         faults.point("maintain:after_commit")
         expired = expire_before(con, oldest)
         faults.point("maintain:after_expire")
@@ -239,8 +245,12 @@ def maintain(settings: Settings, keep_nights: int) -> Maintained:
         keep_nights=keep_nights,
         time_travel=_span(sorted({n for p in kept for n in p.nights})),
         compaction_snapshot=commit,
-        files_merged=read,
-        files_written=written,
+        files_rewritten=rewritten,
+        files_rewritten_into=rewritten_into,
+        files_merged=merged,
+        files_merged_into=merged_into,
+        head_files_before=head_files_before,
+        head_files_after=head_files_after,
         snapshots_expired=expired,
         files_removed=removed,
         files_before=files_before,

@@ -5,6 +5,7 @@ kept snapshot needs are gone; a night built before maintenance still publishes a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sqlite3
 
@@ -76,7 +77,8 @@ def test_time_travel_keeps_the_last_n_nights_and_says_why_an_older_one_is_gone(m
 
 def test_small_files_are_merged_and_unneeded_files_and_orphans_removed(maintained):
     settings, _, _, _, orphan, done = maintained
-    assert done["compaction_snapshot"] is not None and done["files_merged"] > done["files_written"] > 0
+    assert done["compaction_snapshot"] is not None and done["files_merged"] > done["files_merged_into"] > 0
+    assert done["files_rewritten"] > 0 and done["head_files_after"] < done["head_files_before"]
     assert done["files_removed"] > 0
     assert not orphan.exists()
     # Every file the lake still lists exists (the head and the kept snapshots read), none else.
@@ -143,7 +145,20 @@ def test_the_command_reports_what_it_did(maintained):
     )
     assert result.exit_code == 0, result.output
     assert f"warehouse: {settings.warehouse_dir}" in result.output  # every command says which one
-    assert "expired" in result.output and f"Time travel reaches {NIGHTS[2]} .. {NIGHTS[2]} (1 night)" in result.output
+    assert "Expired" in result.output and f"Time travel reaches {NIGHTS[2]} .. {NIGHTS[2]} (1 night)" in result.output
+    # What a read of the head opens, counted from the catalog: the same number as the lake lists.
+    con = rewatch.connect(settings)
+    listed = sum(
+        con.execute(
+            f"select count(data_file) + count(delete_file) from ducklake_list_files('lake', '{table}', schema => '{schema}')"
+        ).fetchone()[0]
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
+        ).fetchall()
+    )
+    con.close()
+    opens = re.search(r"a read of the head opens ([\d,]+) -> ([\d,]+) files", " ".join(result.output.split()))
+    assert opens and int(opens[2].replace(",", "")) == listed
 
 
 def test_keep_nights_must_be_a_positive_whole_number(monkeypatch, workdir):
