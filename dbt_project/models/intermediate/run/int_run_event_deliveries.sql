@@ -1,19 +1,16 @@
 -- This run only: every delivery, published or this run's, of each event this run's deliveries
 -- add or replace. Which delivery of an event wins, and which streams may change, is decided here.
+{%- set delivery_columns = [
+    'event_id', 'household_id', 'profile_id', 'device_id', 'title_id', 'event_at',
+    'export_date', 'source_file', 'source_line'
+] %}
+
 with
 
 night_deliveries as (
 
     select
-        event_id,
-        household_id,
-        profile_id,
-        device_id,
-        title_id,
-        event_at,
-        export_date,
-        source_file,
-        source_line,
+        {{ delivery_columns | join(', ') }},
         false as is_replaced
 
     from {{ ref('stg_exports__playback_events') }}
@@ -25,15 +22,7 @@ night_deliveries as (
 published_deliveries as not materialized (
 
     select
-        event_id,
-        household_id,
-        profile_id,
-        device_id,
-        title_id,
-        event_at,
-        export_date,
-        source_file,
-        source_line,
+        {{ delivery_columns | join(', ') }},
         -- A re-delivered night replaces what it delivered before.
         export_date in ({{ run_nights() }}) as is_replaced
 
