@@ -1,4 +1,6 @@
 -- This run only: the events of the changed streams from their recompute points, in sessions.
+-- The earliest recompute point, as a constant (run_bound): both reads of the lake below start there.
+{%- set recomputed_from = run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') %}
 with
 
 changed_streams as (
@@ -15,7 +17,7 @@ deliveries as (
 
     select *
     from {{ after_run('published_intermediate', 'int_playback_events', ['export_date']) }}
-    where event_at >= {{ run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') }}
+    where event_at >= {{ recomputed_from }}
 
 ),
 
@@ -24,7 +26,7 @@ superseded_deliveries as (
 
     select *
     from {{ after_run('published_intermediate', 'int_playback_events_superseded', ['event_id', 'event_at']) }}
-    where event_at >= {{ run_bound(ref('int_run_changed_streams'), 'min(recompute_from)') }}
+    where event_at >= {{ recomputed_from }}
 
 ),
 
