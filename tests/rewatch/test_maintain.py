@@ -82,17 +82,7 @@ def test_small_files_are_merged_and_unneeded_files_and_orphans_removed(maintaine
     assert done["files_removed"] > 0
     assert not orphan.exists()
     # Every file the lake still lists exists (the head and the kept snapshots read), none else.
-    con = rewatch.connect(settings)
-    listed = {
-        str(row[0])
-        for schema, table in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
-        ).fetchall()
-        for row in con.execute(
-            f"select data_file from ducklake_list_files('lake', '{table}', schema => '{schema}')"
-        ).fetchall()
-    }
-    con.close()
+    listed = {str(row[0]) for rows in _listed_files(settings, "data_file").values() for row in rows}
     assert listed and all(lake.lake_of(settings).data_path.joinpath(p).exists() for p in listed)
     # The embedded catalog keeps no free pages (rows the expiry deleted: file statistics).
     db = sqlite3.connect(lake.lake_of(settings).sqlite_file)
@@ -100,21 +90,29 @@ def test_small_files_are_merged_and_unneeded_files_and_orphans_removed(maintaine
     db.close()
 
 
-def _delete_files(settings: Settings) -> dict[str, int]:
-    """Per published table, its data files that have a delete file."""
+def _listed_files(settings: Settings, select: str, where: str = "") -> dict[str, list[tuple]]:
+    """Per published table, `select` over the files DuckLake lists for its head
+    (`ducklake_list_files`: one row per data file, with its delete file if any)."""
     con = rewatch.connect(settings)
     try:
         return {
             table: con.execute(
-                f"select count(*) from ducklake_list_files('lake', '{table}', schema => '{schema}')"
-                " where delete_file is not null"
-            ).fetchone()[0]
+                f"select {select} from ducklake_list_files('lake', '{table}', schema => '{schema}') {where}"
+            ).fetchall()
             for schema, table in con.execute(
                 "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
             ).fetchall()
         }
     finally:
         con.close()
+
+
+def _delete_files(settings: Settings) -> dict[str, int]:
+    """Per published table, its data files that have a delete file."""
+    return {
+        table: rows[0][0]
+        for table, rows in _listed_files(settings, "count(*)", "where delete_file is not null").items()
+    }
 
 
 def test_compaction_rewrites_every_file_with_a_deleted_row(maintained):
@@ -147,16 +145,7 @@ def test_the_command_reports_what_it_did(maintained):
     assert f"warehouse: {settings.warehouse_dir}" in result.output  # every command says which one
     assert "Expired" in result.output and f"Time travel reaches {NIGHTS[2]} .. {NIGHTS[2]} (1 night)" in result.output
     # What a read of the head opens, counted from the catalog: the same number as the lake lists.
-    con = rewatch.connect(settings)
-    listed = sum(
-        con.execute(
-            f"select count(data_file) + count(delete_file) from ducklake_list_files('lake', '{table}', schema => '{schema}')"
-        ).fetchone()[0]
-        for schema, table in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'lake'"
-        ).fetchall()
-    )
-    con.close()
+    listed = sum(rows[0][0] for rows in _listed_files(settings, "count(data_file) + count(delete_file)").values())
     opens = re.search(r"a read of the head opens ([\d,]+) -> ([\d,]+) files", " ".join(result.output.split()))
     assert opens and int(opens[2].replace(",", "")) == listed
 
