@@ -34,6 +34,7 @@ RULES = {
     "session_local_time_and_daypart_follow_the_household_zone_or_none",
     "title_performance_counts_completers_among_the_windows_starters",
     "audience_performance_counts_each_audiences_own_views_and_completions",
+    "windows_add_this_runs_sessions_and_completions_less_the_replaced",
     "window_is_complete_only_when_every_local_date_is_delivered_in_every_zone",
     "a_local_date_is_observed_when_its_night_and_both_neighbours_are_processed",
     "staying_power_counts_households_by_day_since_release_and_rolls_7_observed_days",

@@ -3,6 +3,12 @@
 -- Per household, title and launch window: did it view, how many completions, how long; and the
 -- same split by audience (kids and other profiles: docs/metrics.md, "Audiences").
 -- Windows count local days from the title's release date; `lifetime` has no bounds.
+--
+-- Every figure is a count or a sum, so a changed pair's row is its published row, less what the
+-- sessions and cycles this run replaces counted, plus what this run's count: a night reads the
+-- sessions and cycles it changes, not the pairs' whole history. A pair whose title, household
+-- time zone or profile kids flag this run changes (int_run_dimension_changes) counts otherwise
+-- than before: it is counted again from all its sessions and cycles.
 with
 
 changes as (
@@ -11,15 +17,68 @@ changes as (
 
 ),
 
-sessions as (
+dimension_changes as (
+
+    select * from {{ ref('int_run_dimension_changes') }}
+
+),
+
+published_windows as (
+
+    select * from {{ source('published', 'fct_household_title_windows') }}
+
+),
+
+-- The published rows this run replaces. Bounded by the earliest, a constant (run_bound): the
+-- lake skips the files of earlier times.
+replaced_sessions as (
+
+    select published_sessions.*
+    from {{ source('published', 'fct_viewing_sessions') }} as published_sessions
+    semi join {{ ref('int_run_replaced__fct_viewing_sessions') }} as replaced
+        on published_sessions.session_id = replaced.session_id
+    where
+        published_sessions.started_at
+        >= {{ run_bound(ref('int_run_replaced__fct_viewing_sessions'), 'min(started_at)') }}
+
+),
+
+replaced_cycles as (
+
+    select published_cycles.*
+    from {{ source('published', 'fct_watch_cycles') }} as published_cycles
+    semi join {{ ref('int_run_replaced__fct_watch_cycles') }} as replaced
+        on published_cycles.cycle_id = replaced.cycle_id
+    where
+        published_cycles.is_completed
+        and published_cycles.started_at
+        >= {{ run_bound(ref('int_run_replaced__fct_watch_cycles'), 'min(started_at)') }}
+
+),
+
+-- Not materialized: read only for the pairs counted again (a semi join on an empty set, which
+-- DuckDB skips on most nights, when no title, zone or kids flag changes).
+sessions_after_run as not materialized (
 
     select * from {{ after_run('published', 'fct_viewing_sessions', ['session_id']) }}
 
 ),
 
-cycles as (
+cycles_after_run as not materialized (
 
     select * from {{ after_run('published', 'fct_watch_cycles', ['cycle_id']) }}
+
+),
+
+sessions_this_run as (
+
+    select * from {{ ref('fct_viewing_sessions') }}
+
+),
+
+cycles_this_run as (
+
+    select * from {{ ref('fct_watch_cycles') }}
 
 ),
 
@@ -45,85 +104,244 @@ changed_household_titles as (
 
 ),
 
+recounted_household_titles as (
+
+    select distinct
+        household_id,
+        title_id
+
+    from dimension_changes
+
+),
+
+updated_household_titles as (
+
+    select changed_household_titles.*
+    from changed_household_titles
+    anti join recounted_household_titles
+        on
+            changed_household_titles.household_id = recounted_household_titles.household_id
+            and changed_household_titles.title_id = recounted_household_titles.title_id
+
+),
+
+-- Each session and completed cycle that changes a pair's figures, with the sign it counts with:
+-- a recounted pair's rows after the run; an updated pair's rows this run writes, and those it
+-- replaces.
+session_changes as (
+
+    select
+        1 as sign,
+        sessions_after_run.*
+    from sessions_after_run
+    semi join recounted_household_titles
+        on
+            sessions_after_run.household_id = recounted_household_titles.household_id
+            and sessions_after_run.title_id = recounted_household_titles.title_id
+
+    union all by name
+
+    select
+        1 as sign,
+        sessions_this_run.*
+    from sessions_this_run
+    semi join updated_household_titles
+        on
+            sessions_this_run.household_id = updated_household_titles.household_id
+            and sessions_this_run.title_id = updated_household_titles.title_id
+
+    union all by name
+
+    select
+        -1 as sign,
+        replaced_sessions.*
+    from replaced_sessions
+    semi join updated_household_titles
+        on
+            replaced_sessions.household_id = updated_household_titles.household_id
+            and replaced_sessions.title_id = updated_household_titles.title_id
+
+),
+
+cycle_changes as (
+
+    select
+        1 as sign,
+        cycles_after_run.*
+    from cycles_after_run
+    semi join recounted_household_titles
+        on
+            cycles_after_run.household_id = recounted_household_titles.household_id
+            and cycles_after_run.title_id = recounted_household_titles.title_id
+
+    union all by name
+
+    select
+        1 as sign,
+        cycles_this_run.*
+    from cycles_this_run
+    semi join updated_household_titles
+        on
+            cycles_this_run.household_id = updated_household_titles.household_id
+            and cycles_this_run.title_id = updated_household_titles.title_id
+
+    union all by name
+
+    select
+        -1 as sign,
+        replaced_cycles.*
+    from replaced_cycles
+    semi join updated_household_titles
+        on
+            replaced_cycles.household_id = updated_household_titles.household_id
+            and replaced_cycles.title_id = updated_household_titles.title_id
+
+),
+
 session_windows as (
 
     select
-        sessions.household_id,
-        sessions.title_id,
+        session_changes.household_id,
+        session_changes.title_id,
         window_bounds.window_name,
-        bool_or(sessions.is_view) as has_view,
-        bool_or(sessions.is_view and sessions.is_kids_profile) as has_kids_view,
-        bool_or(sessions.is_view and not sessions.is_kids_profile) as has_non_kids_view,
-        sum(sessions.played_seconds) as played_seconds
+        sum(session_changes.sign) as session_count,
+        sum(session_changes.sign) filter (where session_changes.is_view) as view_sessions,
+        sum(session_changes.sign) filter (
+            where session_changes.is_view and session_changes.is_kids_profile
+        ) as kids_view_sessions,
+        sum(session_changes.sign) filter (
+            where session_changes.is_view and not session_changes.is_kids_profile
+        ) as non_kids_view_sessions,
+        sum(session_changes.sign * session_changes.played_seconds) as played_seconds
 
-    from sessions
-    inner join changed_household_titles
-        on
-            sessions.household_id = changed_household_titles.household_id
-            and sessions.title_id = changed_household_titles.title_id
+    from session_changes
     inner join window_bounds
         on
-            sessions.title_id = window_bounds.title_id
-            and (window_bounds.window_start_date is null or sessions.local_date >= window_bounds.window_start_date)
-            and (window_bounds.window_end_date is null or sessions.local_date <= window_bounds.window_end_date)
+            session_changes.title_id = window_bounds.title_id
+            and (
+                window_bounds.window_start_date is null
+                or session_changes.local_date >= window_bounds.window_start_date
+            )
+            and (
+                window_bounds.window_end_date is null
+                or session_changes.local_date <= window_bounds.window_end_date
+            )
     -- Title metrics leave out trailers, hooks and recaps.
-    where sessions.supplemental_type is null
+    where session_changes.supplemental_type is null
 
-    group by sessions.household_id, sessions.title_id, window_bounds.window_name
+    group by session_changes.household_id, session_changes.title_id, window_bounds.window_name
 
 ),
 
 completion_windows as (
 
     select
-        cycles.household_id,
-        cycles.title_id,
+        cycle_changes.household_id,
+        cycle_changes.title_id,
         window_bounds.window_name,
-        count(*) as completions,
-        count(*) filter (where {{ is_kids('profiles.is_kids_profile') }}) as kids_completions
+        sum(cycle_changes.sign) as completions,
+        sum(cycle_changes.sign) filter (where {{ is_kids('profiles.is_kids_profile') }}) as kids_completions
 
-    from cycles
-    inner join changed_household_titles
-        on
-            cycles.household_id = changed_household_titles.household_id
-            and cycles.title_id = changed_household_titles.title_id
+    from cycle_changes
     inner join window_bounds
         on
-            cycles.title_id = window_bounds.title_id
+            cycle_changes.title_id = window_bounds.title_id
             and (
                 window_bounds.window_start_date is null
-                or cycles.completed_local_date >= window_bounds.window_start_date
+                or cycle_changes.completed_local_date >= window_bounds.window_start_date
             )
-            and (window_bounds.window_end_date is null or cycles.completed_local_date <= window_bounds.window_end_date)
+            and (
+                window_bounds.window_end_date is null
+                or cycle_changes.completed_local_date <= window_bounds.window_end_date
+            )
     left join profiles
-        on cycles.profile_id = profiles.profile_id
-    where cycles.is_completed
+        on cycle_changes.profile_id = profiles.profile_id
+    where cycle_changes.is_completed
 
-    group by cycles.household_id, cycles.title_id, window_bounds.window_name
+    group by cycle_changes.household_id, cycle_changes.title_id, window_bounds.window_name
 
 ),
 
+-- An updated pair's published figures, to which its changes add.
+windows_before_run as (
+
+    select published_windows.*
+    from published_windows
+    semi join updated_household_titles
+        on
+            published_windows.household_id = updated_household_titles.household_id
+            and published_windows.title_id = updated_household_titles.title_id
+
+),
+
+window_figures as (
+
+    select
+        household_id,
+        title_id,
+        window_name,
+        session_count,
+        view_sessions,
+        kids_view_sessions,
+        non_kids_view_sessions,
+        played_seconds,
+        completions,
+        kids_completions
+
+    from windows_before_run
+
+    union all by name
+
+    select * from session_windows
+
+    union all by name
+
+    select * from completion_windows
+
+),
+
+window_totals as (
+
+    select
+        household_id,
+        title_id,
+        window_name,
+        cast(coalesce(sum(session_count), 0) as bigint) as session_count,
+        cast(coalesce(sum(view_sessions), 0) as bigint) as view_sessions,
+        cast(coalesce(sum(kids_view_sessions), 0) as bigint) as kids_view_sessions,
+        cast(coalesce(sum(non_kids_view_sessions), 0) as bigint) as non_kids_view_sessions,
+        coalesce(sum(played_seconds), 0) as played_seconds,
+        cast(coalesce(sum(completions), 0) as bigint) as completions,
+        cast(coalesce(sum(kids_completions), 0) as bigint) as kids_completions
+
+    from window_figures
+
+    group by household_id, title_id, window_name
+
+),
+
+-- A window the household has no session and no completion in has no row.
 household_title_windows as (
 
     select
-        coalesce(session_windows.household_id, completion_windows.household_id) as household_id,
-        coalesce(session_windows.title_id, completion_windows.title_id) as title_id,
-        coalesce(session_windows.window_name, completion_windows.window_name) as window_name,
-        coalesce(session_windows.has_view, false) as has_view,
-        coalesce(completion_windows.completions, 0) as completions,
-        coalesce(session_windows.played_seconds, 0) as played_seconds,
-        coalesce(session_windows.has_kids_view, false) as has_kids_view,
-        coalesce(completion_windows.kids_completions, 0) as kids_completions,
-        coalesce(session_windows.has_non_kids_view, false) as has_non_kids_view,
-        coalesce(completion_windows.completions, 0) - coalesce(completion_windows.kids_completions, 0)
-            as non_kids_completions
+        household_id,
+        title_id,
+        window_name,
+        view_sessions > 0 as has_view,
+        completions,
+        -- No session left: exactly 0, not what remains of subtracting the sums.
+        case when session_count > 0 then played_seconds else 0 end as played_seconds,
+        kids_view_sessions > 0 as has_kids_view,
+        kids_completions,
+        non_kids_view_sessions > 0 as has_non_kids_view,
+        completions - kids_completions as non_kids_completions,
+        session_count,
+        view_sessions,
+        kids_view_sessions,
+        non_kids_view_sessions
 
-    from session_windows
-    full outer join completion_windows
-        on
-            session_windows.household_id = completion_windows.household_id
-            and session_windows.title_id = completion_windows.title_id
-            and session_windows.window_name = completion_windows.window_name
+    from window_totals
+    where session_count > 0 or completions > 0
 
 )
 
