@@ -127,77 +127,28 @@ updated_household_titles as (
 
 -- Each session and completed cycle that changes a pair's figures, with the sign it counts with:
 -- a recounted pair's rows after the run; an updated pair's rows this run writes, and those it
--- replaces.
-session_changes as (
-
+-- replaces. (Completion windows keep the completed cycles only, below.)
+{%- set signed_reads = [
+    ('session_changes', [('sessions_after_run', 1, 'recounted'), ('sessions_this_run', 1, 'updated'), ('replaced_sessions', -1, 'updated')]),
+    ('cycle_changes', [('cycles_after_run', 1, 'recounted'), ('cycles_this_run', 1, 'updated'), ('replaced_cycles', -1, 'updated')]),
+] %}
+{% for changes, reads in signed_reads %}
+{{ changes }} as (
+    {% for rows, sign, pairs in reads %}
     select
-        1 as sign,
-        sessions_after_run.*
-    from sessions_after_run
-    semi join recounted_household_titles
+        {{ sign }} as sign,
+        {{ rows }}.*
+    from {{ rows }}
+    semi join {{ pairs }}_household_titles
         on
-            sessions_after_run.household_id = recounted_household_titles.household_id
-            and sessions_after_run.title_id = recounted_household_titles.title_id
-
+            {{ rows }}.household_id = {{ pairs }}_household_titles.household_id
+            and {{ rows }}.title_id = {{ pairs }}_household_titles.title_id
+    {% if not loop.last %}
     union all by name
-
-    select
-        1 as sign,
-        sessions_this_run.*
-    from sessions_this_run
-    semi join updated_household_titles
-        on
-            sessions_this_run.household_id = updated_household_titles.household_id
-            and sessions_this_run.title_id = updated_household_titles.title_id
-
-    union all by name
-
-    select
-        -1 as sign,
-        replaced_sessions.*
-    from replaced_sessions
-    semi join updated_household_titles
-        on
-            replaced_sessions.household_id = updated_household_titles.household_id
-            and replaced_sessions.title_id = updated_household_titles.title_id
-
+    {% endif %}
+    {%- endfor %}
 ),
-
-cycle_changes as (
-
-    select
-        1 as sign,
-        cycles_after_run.*
-    from cycles_after_run
-    semi join recounted_household_titles
-        on
-            cycles_after_run.household_id = recounted_household_titles.household_id
-            and cycles_after_run.title_id = recounted_household_titles.title_id
-
-    union all by name
-
-    select
-        1 as sign,
-        cycles_this_run.*
-    from cycles_this_run
-    semi join updated_household_titles
-        on
-            cycles_this_run.household_id = updated_household_titles.household_id
-            and cycles_this_run.title_id = updated_household_titles.title_id
-
-    union all by name
-
-    select
-        -1 as sign,
-        replaced_cycles.*
-    from replaced_cycles
-    semi join updated_household_titles
-        on
-            replaced_cycles.household_id = updated_household_titles.household_id
-            and replaced_cycles.title_id = updated_household_titles.title_id
-
-),
-
+{% endfor %}
 session_windows as (
 
     select
