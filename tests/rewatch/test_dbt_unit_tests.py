@@ -41,6 +41,7 @@ RULES = {
     "longevity_keeps_week4_against_week1_and_halves_from_the_7_day_peak",
     "habits_count_local_days_school_days_and_the_time_between_completions",
     "season_progress_completes_when_every_episode_is_and_counts_its_binge_days",
+    "season_rows_change_with_a_changed_pair_or_a_changed_season",
     "season_performance_counts_starters_of_the_window_and_completers_by_its_end",
 }
 

@@ -1,10 +1,20 @@
+{{ config(meta={'rewatch_publish': 'apply'}) }}
+
 -- One row per household and season of a series it has a session of (docs/metrics.md,
 -- "Seasons"): how far through the season the household is, and how long it took to finish.
+-- Only the household seasons this run may change (int_run_changed_household_seasons), counted
+-- from all their episodes' household-title rows.
 with
 
 household_titles as (
 
     select * from {{ after_run('published', 'fct_household_title_rewatches', ['household_id', 'title_id']) }}
+
+),
+
+changed_household_seasons as (
+
+    select * from {{ ref('int_run_changed_household_seasons') }}
 
 ),
 
@@ -60,6 +70,11 @@ household_seasons as (
     from household_titles
     inner join season_episodes
         on household_titles.title_id = season_episodes.title_id
+    semi join changed_household_seasons
+        on
+            household_titles.household_id = changed_household_seasons.household_id
+            and season_episodes.series_title = changed_household_seasons.series_title
+            and season_episodes.season_number = changed_household_seasons.season_number
 
     group by
         household_titles.household_id,

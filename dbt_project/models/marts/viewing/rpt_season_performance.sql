@@ -4,7 +4,9 @@ with
 
 progress as (
 
-    select * from {{ ref('fct_household_season_progress') }}
+    select * from {{ after_run(
+        'published', 'fct_household_season_progress', ['household_id', 'series_title', 'season_number']
+    ) }}
 
 ),
 
