@@ -76,7 +76,7 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
         lambda: {
             "viewers": set(),
             "sessions": 0,
-            "views": 0,
+            "view_sessions": 0,
             "played": 0,
             "kids_sessions": 0,
             "kids_played": 0,
@@ -91,7 +91,7 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
         row["played"] += s["played_seconds"]
         row[f"{daypart(s['local'])}_sessions"] += 1
         if s["is_view"]:
-            row["views"] += 1
+            row["view_sessions"] += 1
             row["viewers"].add(s["household_id"])
         if kids.get(s["profile_id"], False):
             row["kids_sessions"] += 1
@@ -104,7 +104,7 @@ def title_daily(exports: Path, truth_dir: Path) -> dict[tuple[str, dt.date], dic
         key: {
             "starters": len(r["viewers"]),
             "sessions": r["sessions"],
-            "views": r["views"],
+            "view_sessions": r["view_sessions"],
             "hours_viewed": round(r["played"] / 3600, 9),
             "completions": r["completions"],
             "kids_sessions": r["kids_sessions"],

@@ -76,7 +76,7 @@ days_counted as (
         title_days.local_date,
         observed_dates.local_date is not null as is_day_observed,
         coalesce(title_daily.starters, 0) as households,
-        coalesce(title_daily.views, 0) as views,
+        coalesce(title_daily.view_sessions, 0) as view_sessions,
         coalesce(title_daily.completions, 0) as completions,
         coalesce(title_daily.kids_completions, 0) as kids_completions
 
@@ -126,7 +126,7 @@ staying_power as (
         days_rolled.local_date,
         days_rolled.is_day_observed,
         days_rolled.households,
-        days_rolled.views,
+        days_rolled.view_sessions,
         days_rolled.completions,
         days_rolled.kids_completions,
         -- Only over 7 observed days since release: the first six days and any window with a
