@@ -28,12 +28,18 @@ Examples:
   rewatch summary                    what analysts see (read-only)
 \b
 Environment (default):
-  REWATCH_EXPORTS_DIR        exports arrive here (./data/exports)
-  REWATCH_WAREHOUSE_DIR      raw zone, lake, reports (./data/warehouse)
-  REWATCH_LAKE_CATALOG       the lake's catalog (SQLite in the warehouse)
-  REWATCH_EXPORT_WAIT_HOURS  how long --wait waits for an export (6)
+  REWATCH_DATA_DIR             the folder the next two default into (./data)
+  REWATCH_EXPORTS_DIR          exports arrive here (./data/exports)
+  REWATCH_WAREHOUSE_DIR        raw zone, lake, reports (./data/warehouse)
+  REWATCH_LAKE_CATALOG         the lake's catalog (SQLite in the warehouse)
+  REWATCH_EXPORT_WAIT_HOURS    how long --wait waits for an export (6)
   REWATCH_DUCKDB_MEMORY_LIMIT  DuckDB's memory per process of a night ({DEFAULT_MEMORY_LIMIT})
-  AIRFLOW_HOME               the embedded Airflow's home (./.airflow)
+  REWATCH_KEEP_NIGHTS          nightly publishes time travel keeps (90)
+  REWATCH_ALERT_WEBHOOK_URL    failure alerts are POSTed there (unset)
+  REWATCH_PSEUDONYMIZE_KEY     ids become keyed hashes at load (unset)
+  REWATCH_SCHEDULE_CRON        the nightly DAG's schedule, UTC (0 4 * * *)
+  REWATCH_MAINTAIN_CRON        the upkeep DAG's schedule, UTC (0 10 * * 0)
+  AIRFLOW_HOME                 the embedded Airflow's home (./.airflow)
 A .env file in the working directory can set them (the environment wins).
 More in README.md and docs/operations.md."""
 
@@ -476,6 +482,8 @@ def forget(
     settings = get_settings()
     if not yes and not typer.confirm(f"erase household {household_id!r} from {settings.warehouse_dir}?"):
         raise typer.Exit(1)
+    if yes:
+        console.print(f"warehouse: {settings.warehouse_dir}")
     began = time.monotonic()
     try:
         with _writer("rewatch forget", wait):  # not the id: the lock file says who holds it
@@ -681,9 +689,11 @@ def sql(
         typer.Argument(help="SQL to run. Without it: statements from stdin, or a prompt in a terminal."),
     ] = None,
     as_of: Annotated[
-        str | None,
+        dt.date | None,
         typer.Option(
-            "--as-of", help="Time travel: the tables as the last publish of this night (YYYY-MM-DD) left them."
+            "--as-of",
+            parser=_date,
+            help="Time travel: the tables as the last publish of this night (YYYY-MM-DD) left them.",
         ),
     ] = None,
 ) -> None:
@@ -696,6 +706,8 @@ def sql(
     from rewatch.lake import open_published
 
     settings = get_settings()
+    # On stderr: stdout is the query's result, which may be piped on.
+    err.print(f"warehouse: {settings.warehouse_dir}" + (f" as of night {as_of}" if as_of else ""))
     try:
         con = open_published(settings, as_of=as_of)
     except (PermanentError, ValueError) as exc:

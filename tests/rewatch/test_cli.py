@@ -54,10 +54,11 @@ def test_commands_are_documented():
     for variable in ("REWATCH_EXPORTS_DIR", "REWATCH_WAREHOUSE_DIR", "REWATCH_EXPORT_WAIT_HOURS", "AIRFLOW_HOME"):
         assert f"| `{variable}` |" in readme and variable in result.output, variable
     assert "rewatch run --date 2026-03-02" in result.output
-    # Every variable a command checks is in README's table.
+    # Every variable a command checks is in README's table and in --help.
     from rewatch.settings import CHECKS
 
     assert [name for name in CHECKS if f"| `{name}` |" not in readme] == []
+    assert [name for name in CHECKS if name not in result.output] == []
 
 
 def test_version_is_the_installed_packages():

@@ -121,6 +121,9 @@ def test_rewatch_sql_answers_read_only_and_refuses_writes(two_nights):
         check=False,
     )
     assert as_of.returncode == 0 and " 1 " in as_of.stdout, as_of.stdout + as_of.stderr
+    # Which warehouse and which night, on stderr: stdout is the result alone, for a pipe.
+    assert f"warehouse: {settings.warehouse_dir} as of night {NIGHTS[0].isoformat()}" in as_of.stderr
+    assert "warehouse:" not in as_of.stdout
     write = subprocess.run(
         [*cli, "sql", "delete from fct_viewing_sessions"], env=env, capture_output=True, text=True, check=False
     )
