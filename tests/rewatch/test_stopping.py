@@ -62,11 +62,12 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
 
 
 # Where the run is when the signal comes (which process holds the point), and whether the night
-# is published by then. A stopped run is cleaned up by the next one, the last by a full run.
-# A child process (dbt here; the audit child is stopped the same way: it dies with its parent)
-# and the run itself, after the lake COMMIT; the crash suite covers every point a stop can leave.
+# is published by then: one stop in each step. A stopped run is cleaned up by the next one, the
+# last by a full run. The crash suite covers every point a stop can leave.
 STOPS = [
+    ("load:before_ledger", signal.SIGINT, False),  # in the run itself, the raw zone written, not recorded
     ("build:after_model:int_run_changes", signal.SIGTERM, False),  # in the run's dbt child
+    ("audit:after_suite:raw_playback_events", signal.SIGTERM, False),  # in the audit child
     ("publish:after_commit", signal.SIGINT, True),  # in the run itself, after the lake COMMIT
 ]
 
