@@ -33,9 +33,11 @@ published_progress as not materialized (
 
 ),
 
-household_titles as not materialized (
+-- Published, not after the run: the household-title rows this run writes are those of the
+-- pairs it changes, whose seasons the first branch below already takes.
+published_household_titles as not materialized (
 
-    select * from {{ after_run('published', 'fct_household_title_rewatches', ['household_id', 'title_id']) }}
+    select * from {{ source('published', 'fct_household_title_rewatches') }}
 
 ),
 
@@ -142,12 +144,12 @@ changed_household_seasons as (
     union
 
     select
-        household_titles.household_id,
+        published_household_titles.household_id,
         title_seasons.series_title,
         title_seasons.season_number
-    from household_titles
+    from published_household_titles
     inner join title_seasons
-        on household_titles.title_id = title_seasons.title_id
+        on published_household_titles.title_id = title_seasons.title_id
     semi join changed_seasons
         on
             title_seasons.series_title = changed_seasons.series_title
