@@ -50,10 +50,7 @@ title_seasons as (
 
     from titles
 
-    where
-        title_type = 'episode'
-        and series_title is not null
-        and season_number is not null
+    where {{ is_season_episode() }}
 
 ),
 
@@ -66,10 +63,7 @@ published_title_seasons as (
 
     from published_titles
 
-    where
-        title_type = 'episode'
-        and series_title is not null
-        and season_number is not null
+    where {{ is_season_episode() }}
 
 ),
 

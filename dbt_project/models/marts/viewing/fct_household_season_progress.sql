@@ -34,10 +34,7 @@ season_episodes as (
 
     from titles
 
-    where
-        title_type = 'episode'
-        and series_title is not null
-        and season_number is not null
+    where {{ is_season_episode() }}
 
 ),
 
