@@ -62,3 +62,23 @@ replaced as (
 
 select * from replaced
 {%- endmacro %}
+
+{#- The published rows of a stored table that this run replaces: those matching a row of
+    `int_run_replaced__<table>` on `key_columns` (what after_run leaves out, and what the
+    publish step deletes). With `time_column`, from the replaced rows' earliest time on, a
+    constant (run_bound): the lake's scan skips the files of earlier times. -#}
+{% macro replaced_published_rows(source_name, table_name, key_columns, time_column=none) -%}
+    {%- set replaced_model = ref('int_run_replaced__' ~ table_name) -%}
+    (
+        select published_rows.*
+        from {{ source(source_name, table_name) }} as published_rows
+        semi join {{ replaced_model }} as replaced
+            on
+                {% for column in key_columns -%}
+                published_rows.{{ column }} = replaced.{{ column }}{{ " and" if not loop.last }}
+                {% endfor %}
+        {%- if time_column %}
+        where published_rows.{{ time_column }} >= {{ run_bound(replaced_model, 'min(' ~ time_column ~ ')') }}
+        {%- endif %}
+    )
+{%- endmacro %}

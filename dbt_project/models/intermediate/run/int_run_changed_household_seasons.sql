@@ -26,15 +26,14 @@ published_titles as (
 
 -- Not materialized: each is read by a semi join on the changed seasons, which DuckDB skips on
 -- most nights (the catalog moves no episode), so a night reads no published season or
--- household-title row here.
+-- household-title row here. The household-title rows as published, not after the run: those
+-- this run writes are of the pairs it changes, whose seasons the first branch below takes.
 published_progress as not materialized (
 
     select * from {{ source('published', 'fct_household_season_progress') }}
 
 ),
 
--- Published, not after the run: the household-title rows this run writes are those of the
--- pairs it changes, whose seasons the first branch below already takes.
 published_household_titles as not materialized (
 
     select * from {{ source('published', 'fct_household_title_rewatches') }}

@@ -29,30 +29,17 @@ published_windows as (
 
 ),
 
--- The published rows this run replaces. Bounded by the earliest, a constant (run_bound): the
--- lake skips the files of earlier times.
+-- The published rows this run replaces, from the earliest of them on (macros/after_run.sql).
 replaced_sessions as (
 
-    select published_sessions.*
-    from {{ source('published', 'fct_viewing_sessions') }} as published_sessions
-    semi join {{ ref('int_run_replaced__fct_viewing_sessions') }} as replaced
-        on published_sessions.session_id = replaced.session_id
-    where
-        published_sessions.started_at
-        >= {{ run_bound(ref('int_run_replaced__fct_viewing_sessions'), 'min(started_at)') }}
+    select * from {{ replaced_published_rows('published', 'fct_viewing_sessions', ['session_id'], 'started_at') }}
 
 ),
 
 replaced_cycles as (
 
-    select published_cycles.*
-    from {{ source('published', 'fct_watch_cycles') }} as published_cycles
-    semi join {{ ref('int_run_replaced__fct_watch_cycles') }} as replaced
-        on published_cycles.cycle_id = replaced.cycle_id
-    where
-        published_cycles.is_completed
-        and published_cycles.started_at
-        >= {{ run_bound(ref('int_run_replaced__fct_watch_cycles'), 'min(started_at)') }}
+    select * from {{ replaced_published_rows('published', 'fct_watch_cycles', ['cycle_id'], 'started_at') }}
+    where is_completed
 
 ),
 
