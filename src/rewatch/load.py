@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from rewatch import faults
+from rewatch import faults, progress
 from rewatch.contract import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -201,6 +201,29 @@ class LoadResult:
         }
 
 
+class Doing:
+    """What the load is busy with, for a live display (`progress`): the load says each thing it
+    starts (`now`); while it reads a file whose records the manifest counts, `text()` adds how
+    far DuckDB's statement has got, as records read. Shown only while someone watches."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.what = ""
+        self.records: int | None = None
+
+    def now(self, what: str, records: int | None = None) -> None:
+        self.what, self.records = what, records
+        progress.status(what)
+
+    def text(self) -> str | None:
+        if not self.records:
+            return self.what or None
+        done = self.con.query_progress()  # percent of the running statement; -1: none running
+        if done is None or done < 0:
+            return self.what
+        return f"{self.what}: about {round(done / 100 * self.records):,} of {self.records:,} records"
+
+
 def _rule_case(rules: tuple[tuple[str, str], ...]) -> str:
     whens = "\n".join(f"when {condition} then '{reason}'" for reason, condition in rules)
     return f"case {whens} end"
@@ -232,6 +255,7 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     if not folder.is_dir():
         raise ExportError(f"{folder}: no export folder for night {night}")
     manifest = read_manifest(folder)
+    progress.status(f"checking {len(manifest.files)} files against the manifest (size, sha256, gzip)")
     lines = verify_files(manifest)  # each gzip file's lines, counted while checking it decompresses
     remove_stale_temporaries(raw_dir, night)
     ledger = _ledger_rows(raw_dir)  # read once: it spans every loaded night
@@ -247,35 +271,38 @@ def load_night(exports_dir: Path, raw_dir: Path, night: dt.date) -> LoadResult:
     # The warehouse holds its raw zone: the night spills beyond the memory limit into its build area.
     spill = Settings(exports_dir=exports_dir, warehouse_dir=raw_dir.parent).spill_dir
     shutil.rmtree(spill, ignore_errors=True)  # what a killed load or publish left
-    con = connect(folder, raw_dir, spill_to=spill)
+    con = connect(folder, raw_dir, spill_to=spill, progress=progress.watching())
+    shown = Doing(con)
     try:
-        con.execute(
-            "create temp table quarantine (export_date date, file varchar, line bigint, reason varchar, record varchar)"
-        )
-        con.execute(
-            "create temp table ledger (export_date date, path varchar, sha256 varchar, rows_declared bigint, "
-            "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
-        )
-        _load_events(con, manifest, other_nights, result, pseudo, lines)
-        _load_activity(con, manifest, other_nights, result, pseudo)
-        for table, columns in SNAPSHOT_TABLES.items():
-            _load_snapshot(con, manifest, table, columns, pseudo, lines)
-        result.rows_forgotten = _drop_forgotten(con, raw_dir)
-        con.execute("alter table ledger add column pseudonym_key_id varchar")
-        con.execute("update ledger set pseudonym_key_id = ?", [pseudo.key_id if pseudo else None])
-        reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
-        result.quarantined_by_reason = {r: n for r, n in reasons}
-        result.rows_quarantined = sum(result.quarantined_by_reason.values())
-        write_partition(
-            con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night)
-        )
-        for table in ("playback_events", "viewing_activity", *SNAPSHOT_TABLES):
-            write_partition(
-                con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
+        with progress.polled(shown.text):
+            con.execute(
+                "create temp table quarantine (export_date date, file varchar, line bigint, reason varchar, record varchar)"
             )
-        # The ledger goes last: its presence is what says the night is loaded.
-        faults.point("load:before_ledger")
-        write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
+            con.execute(
+                "create temp table ledger (export_date date, path varchar, sha256 varchar, rows_declared bigint, "
+                "rows_loaded bigint, rows_quarantined bigint, status varchar, duplicate_of varchar, loaded_at timestamp)"
+            )
+            _load_events(con, manifest, other_nights, result, pseudo, lines, shown)
+            _load_activity(con, manifest, other_nights, result, pseudo, shown)
+            for table, columns in SNAPSHOT_TABLES.items():
+                _load_snapshot(con, manifest, table, columns, pseudo, lines, shown)
+            result.rows_forgotten = _drop_forgotten(con, raw_dir)
+            con.execute("alter table ledger add column pseudonym_key_id varchar")
+            con.execute("update ledger set pseudonym_key_id = ?", [pseudo.key_id if pseudo else None])
+            reasons = con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
+            result.quarantined_by_reason = {r: n for r, n in reasons}
+            result.rows_quarantined = sum(result.quarantined_by_reason.values())
+            shown.now(f"writing the raw zone ({result.events_loaded:,} events)")
+            write_partition(
+                con, "select * from quarantine order by file, line", partition_path(raw_dir, "quarantine", night)
+            )
+            for table in ("playback_events", "viewing_activity", *SNAPSHOT_TABLES):
+                write_partition(
+                    con, f"select * from night_{table} order by _file, _line", partition_path(raw_dir, table, night)
+                )
+            # The ledger goes last: its presence is what says the night is loaded.
+            faults.point("load:before_ledger")
+            write_partition(con, "select * from ledger order by path", partition_path(raw_dir, "ledger", night))
     finally:
         con.close()
     return result
@@ -354,6 +381,7 @@ def _load_events(
     result: LoadResult,
     pseudo: Pseudonymizer | None,
     lines: dict[Path, int],
+    shown: Doing,
 ) -> None:
     night = manifest.export_date
     con.execute(
@@ -364,11 +392,14 @@ def _load_events(
     case = _rule_case(EVENT_RULES)
     typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_VALUES)
     loaded_columns = ", ".join(name for name, _ in EVENT_VALUES)
-    for entry in manifest.event_files:
+    files, quarantined_so_far = manifest.event_files, 0
+    for number, entry in enumerate(files, 1):
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
+        shown.now(f"reading {entry.path} (events file {number} of {len(files)})", entry.rows)
         staged = stage_file(con, path, EVENT_COLUMNS, "staged", lines.get(path))
+        shown.now(f"checking {staged.read:,} records of {entry.path} against the contract")
         if pseudo:
             _pseudonymize_staged(con, staged, IDENTIFIERS["playback_events"], pseudo)
         # Each value is trimmed and parsed once: the rules check those values, a loaded row keeps them.
@@ -394,11 +425,13 @@ def _load_events(
         ).fetchone()
         quarantined += staged.rejected
         result.events_loaded += loaded
+        quarantined_so_far += quarantined
+        shown.now(f"{result.events_loaded:,} events loaded, {quarantined_so_far:,} quarantined so far")
         _ledger(con, night, entry, loaded, quarantined, "loaded", None)
 
 
 def _load_activity(
-    con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None = None
+    con, manifest: Manifest, other_nights: dict, result: LoadResult, pseudo: Pseudonymizer | None, shown: Doing
 ) -> None:
     """The viewing-activity feed: parsed row by row (rewatch.netflix), rejects quarantined."""
     night = manifest.export_date
@@ -407,6 +440,7 @@ def _load_activity(
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue
         path = manifest.resolve(entry)
+        shown.now(f"reading {entry.path} (viewing activity, {entry.rows:,} rows)")
         rows, rejected = read_activity_file(path)
         _reconcile_counts(path, entry, len(rows) + len(rejected), len(rejected))
         if pseudo:
@@ -538,10 +572,12 @@ def _load_snapshot(
     columns: tuple[str, ...],
     pseudo: Pseudonymizer | None,
     lines: dict[Path, int],
+    shown: Doing,
 ) -> None:
     entry = manifest.snapshot_file(table)
     path = manifest.resolve(entry)
     night = manifest.export_date
+    shown.now(f"reading {entry.path}", entry.rows)
     staged = stage_file(con, path, columns, "staged", lines.get(path))
     if pseudo:
         _pseudonymize_staged(con, staged, IDENTIFIERS[table], pseudo)

@@ -3,8 +3,8 @@
 The pipeline's writing steps (`rewatch.pipeline._writing`: load, build, audit, publish, rebuild)
 each run inside `step()`, which tells the installed reporter when the step starts and when it
 ends, with its time and a one-line result (`detail()`: "1,159 events loaded, 0 quarantined").
-Inside a step, `status()` updates what the step is busy with (the build's dbt nodes, by
-`watch_file()`).
+Inside a step, `status()` updates what the step is busy with (the load's file and rows, by
+`polled()`; the build's dbt nodes, by `watch_file()`).
 
 Only the CLI installs a reporter (`rewatch.cli`: a live line in a terminal, plain lines
 otherwise). Without one, in the scheduler's tasks and in tests, steps only log (logger
@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -105,9 +105,9 @@ def watching() -> bool:
 
 
 @contextlib.contextmanager
-def watch_file(path: Path, every: float = 0.5) -> Iterator[None]:
-    """While the block runs, show the last line a child appends to `path` as the step's status
-    (a display refresh, nothing depends on its timing)."""
+def polled(text: Callable[[], str | None], every: float = 0.5) -> Iterator[None]:
+    """While the block runs, show what `text()` returns (None: nothing new) as the step's status,
+    asked every `every` seconds (a display refresh: nothing depends on its timing)."""
     if not watching():
         yield
         return
@@ -116,10 +116,9 @@ def watch_file(path: Path, every: float = 0.5) -> Iterator[None]:
     def follow() -> None:
         shown = None
         while not done.wait(every):
-            with contextlib.suppress(OSError):
-                lines = path.read_text(encoding="utf-8").splitlines()
-                if lines and lines[-1] != shown:
-                    shown = lines[-1]
+            with contextlib.suppress(Exception):  # a display refresh never fails the step
+                if (current := text()) is not None and current != shown:
+                    shown = current
                     status(shown)
 
     thread = threading.Thread(target=follow, name="rewatch-progress", daemon=True)
@@ -129,6 +128,16 @@ def watch_file(path: Path, every: float = 0.5) -> Iterator[None]:
     finally:
         done.set()
         thread.join()
+
+
+def watch_file(path: Path, every: float = 0.5) -> contextlib.AbstractContextManager[None]:
+    """While the block runs, show the last line a child appends to `path` as the step's status."""
+
+    def last_line() -> str | None:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return lines[-1] if lines else None
+
+    return polled(last_line, every)
 
 
 def interrupt() -> None:

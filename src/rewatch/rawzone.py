@@ -42,7 +42,7 @@ ACCEPTED_DIR = "_accepted"
 REGISTRY = "forgotten/households.parquet"
 
 
-def connect(*allowed: Path, spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(*allowed: Path, spill_to: Path | None = None, progress: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session with settings pinned, whatever the machine's.
 
     Its memory is capped (`REWATCH_DUCKDB_MEMORY_LIMIT`); beyond it, a session given `spill_to`
@@ -64,6 +64,9 @@ def connect(*allowed: Path, spill_to: Path | None = None) -> duckdb.DuckDBPyConn
     con.execute("set enable_external_access = false")
     con.execute("set autoinstall_known_extensions = false")
     con.execute("set autoload_known_extensions = false")
+    if progress:  # `con.query_progress()` answers (for a live display), nothing is printed
+        con.execute("set enable_progress_bar = true")
+        con.execute("set enable_progress_bar_print = false")
     con.execute("set lock_configuration = true")
     return con
 

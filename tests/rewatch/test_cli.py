@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from importlib.metadata import version
 from pathlib import Path
@@ -150,6 +151,64 @@ def test_a_terminal_shows_the_running_step_live_and_a_line_as_each_step_ends():
     text = screen.getvalue()
     assert re.search(r"  build of night 2026-03-02: done in [0-9.]+s - 179 dbt models, seeds and tests", text)
     assert re.search(r"  audit of night 2026-03-02: FAILED in [0-9.]+s", text)
+
+
+class _Seen:
+    """A reporter that keeps what it is told (a live display shows each status as it comes)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[str] = []
+
+    def started(self, what: str) -> None: ...
+    def status(self, what: str, text: str) -> None:
+        self.statuses.append(text)
+
+    def finished(self, what: str, seconds: float, detail: str | None, failed: bool) -> None: ...
+
+
+def test_the_load_says_what_it_reads_and_its_rows_so_far(generated_small, tmp_path):
+    """#17: the live line of a load names the file it reads and the events loaded so far."""
+    import datetime as dt
+
+    from rewatch import progress
+    from rewatch.load import load_night
+
+    night = dt.date(2026, 3, 2)
+    seen = _Seen()
+    previous = progress.install(seen)
+    try:
+        with progress.step(f"load of night {night}"):
+            result = load_night(generated_small.out_dir, tmp_path / "raw", night)
+    finally:
+        progress.install(previous)
+    manifest = json.loads((generated_small.out_dir / night.isoformat() / "_manifest.json").read_text())
+    [events] = [f for f in manifest["files"] if f["path"].startswith("playback_events")]
+    assert seen.statuses[0] == f"checking {len(manifest['files'])} files against the manifest (size, sha256, gzip)"
+    assert f"reading {events['path']} (events file 1 of 1)" in seen.statuses
+    assert f"checking {events['rows']:,} records of {events['path']} against the contract" in seen.statuses
+    so_far = [s for s in seen.statuses if s.endswith("quarantined so far")]
+    assert so_far and so_far[-1].startswith(f"{result.events_loaded:,} events loaded, "), so_far
+    assert result.events_loaded > 1000
+    assert seen.statuses[-1] == f"writing the raw zone ({result.events_loaded:,} events)"
+
+
+def test_the_loads_live_line_counts_records_read_from_duckdbs_progress():
+    from types import SimpleNamespace
+
+    from rewatch.load import Doing
+
+    at = {"percent": 25.0}
+    doing = Doing(SimpleNamespace(query_progress=lambda: at["percent"]))
+    assert doing.text() is None  # nothing started
+    doing.now("reading playback_events-part0000.csv.gz (events file 1 of 2)", 1_200_000)
+    assert (
+        doing.text()
+        == "reading playback_events-part0000.csv.gz (events file 1 of 2): about 300,000 of 1,200,000 records"
+    )
+    at["percent"] = -1  # between statements
+    assert doing.text() == "reading playback_events-part0000.csv.gz (events file 1 of 2)"
+    doing.now("writing the raw zone (1,200,000 events)")  # no count to measure against
+    assert doing.text() == "writing the raw zone (1,200,000 events)"
 
 
 def _unset_after_the_test(monkeypatch, *names: str) -> None:

@@ -134,6 +134,21 @@ def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(
     assert not list(warehouse.build_dir.glob("next-*")), "the recovery run left a candidate behind"
 
 
+def test_verbose_shows_airflows_output_in_the_terminal_instead_of_a_log_file(warehouse):
+    """#17: `-v` is the way to see what Airflow says (a re-run of night 2: any night re-runs)."""
+    logs = warehouse.reports_dir / "logs"
+    before = set(logs.glob("*.log"))
+    run = _cli("run", "-v", "--date", N2.isoformat())
+    out, err = run.communicate(timeout=PATIENCE)
+    assert run.returncode == 0, out[-2000:] + err[-3000:]
+    both = out + err
+    for task in ("wait_for_export", "load_raw", "dbt_build", "audit", "publish"):
+        assert f"[DAG TEST] starting task_id={task} " in both, task  # Airflow's own lines
+    assert re.search(rf"^  publish of night {N2}: done in [0-9.]+s", out, re.M), out[-3000:]
+    assert not re.search(r"^log:", out, re.M)
+    assert set(logs.glob("*.log")) == before  # no log file: the terminal had it all
+
+
 def test_a_signal_stops_a_run_waiting_for_its_export(warehouse):
     """While the sensor waited (`--wait`), SIGTERM and SIGINT were swallowed: Airflow's task
     runner installs its own SIGTERM handler for each task and never restores it. The run is
