@@ -24,11 +24,11 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from rewatch.contract import FIRST_NIGHT
-from rewatch.pipeline import export_poke_seconds
+from rewatch.pipeline import export_poke_seconds, export_wait
 from rewatch.settings import PUBLISHED_TABLES, WRITER_POOL
 
 SCHEDULE = os.environ.get("REWATCH_SCHEDULE_CRON", "0 4 * * *")
-EXPORT_WAIT = timedelta(hours=float(os.environ.get("REWATCH_EXPORT_WAIT_HOURS", "6")))
+EXPORT_WAIT = export_wait()
 # Downstream DAGs can schedule on fresh data: publishing updates one Asset per published table.
 PUBLISHED_ASSETS = [
     Asset(name=f"rewatch.{table}", uri=f"rewatch://warehouse/main/{table}", group="rewatch")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from rewatch.contract import NightOutOfRangeError, check_night, parse_date
@@ -160,23 +160,21 @@ def generate(
     from rewatch.generate import generate as run_generate
 
     began = time.monotonic()
+    console.print(f"exports:   {out}")
     with console.status("generating...") as status:
-        result = run_generate(
-            out,
-            start,
-            nights,
-            households,
-            seed,
-            truth,
-            events_format,
-            progress=lambda msg: status.update(f"generating: {msg}"),
-        )
+        # In a terminal a live line; otherwise (a log, a pipe) a plain line per step.
+        shown = (lambda msg: status.update(f"generating: {msg}")) if console.is_terminal else _plain_line
+        result = run_generate(out, start, nights, households, seed, truth, events_format, progress=shown)
     seconds = time.monotonic() - began
     console.print(
         f"wrote {result.nights} nights, {result.households:,} households, {result.events:,} events "
         f"({result.sessions:,} sessions) to {result.out_dir} in {seconds:.1f}s "
         f"({result.events / max(seconds, 1e-9) * 60 / 1e6:.1f}M events/min); ground truth in {result.truth_dir}"
     )
+
+
+def _plain_line(text: str) -> None:
+    console.print(f"  {text}", highlight=False)
 
 
 @app.command("import-netflix")
@@ -210,6 +208,7 @@ def import_netflix(
         raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
     settings = get_settings()
     feeds_warehouse = out.resolve() == settings.exports_dir.resolve()
+    console.print(f"exports:   {out}" + (" (the warehouse's: REWATCH_EXPORTS_DIR)" if feeds_warehouse else ""))
     try:
         with _writer("rewatch import-netflix", wait) if feeds_warehouse else nullcontext():
             result = import_download(
@@ -320,6 +319,9 @@ class _StepLines:
             f"  {what}: {'FAILED' if failed else 'done'} in {seconds:.1f}s" + (f" - {detail}" if detail else ""),
             highlight=False,
         )
+
+    def note(self, text: str) -> None:
+        self.out.print(text, highlight=False)
 
     def close(self) -> None:
         if self.live is not None:
@@ -629,7 +631,10 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
     if not reports:
         console.print("no runs yet in this warehouse (REWATCH_WAREHOUSE_DIR names another)")
         return
-    table = Table("night", "outcome", "events loaded", "quarantined", "sessions", "audit", "detail")
+    # The detail is the whole first line of what happened (a path in it is folded, never cut).
+    table = Table(
+        "night", "outcome", "events loaded", "quarantined", "sessions", "audit", Column("detail", overflow="fold")
+    )
     writing = is_held(settings.warehouse_dir)
     for report in reports:
         if report.get("outcome") == "running" and not writing:
@@ -646,7 +651,7 @@ def status(last: Annotated[int, typer.Option("--last", min=1)] = 10) -> None:
             _count(load.get("rows_quarantined")),
             _count(report.get("sessions")),
             f"{len(audit.get('errors', []))} errors, {len(audit.get('warnings', []))} warnings" if audit else "",
-            (detail[0] if detail else "")[:100],
+            detail[0] if detail else "",
         )
     console.print(table)
     console.print(f"reports: {settings.reports_dir}/<night>/index.html")

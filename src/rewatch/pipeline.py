@@ -46,7 +46,25 @@ def export_ready(night: dt.date, settings: Settings | None = None) -> bool:
 
     rearm()  # the sensor's poke: a signal while the run waits for the export stops it (stopping.rearm)
     settings = settings or get_settings()
-    return (night_dir(settings.exports_dir, night) / MANIFEST_NAME).is_file()
+    manifest = night_dir(settings.exports_dir, night) / MANIFEST_NAME
+    ready = manifest.is_file()
+    if not ready and night not in _told_waiting:
+        _told_waiting.add(night)
+        wait = export_wait()
+        progress.note(
+            f"night {night}: no export yet; waiting up to {wait} for {manifest} "
+            f"(looking every {export_poke_seconds(wait):.0f}s; Ctrl-C stops)"
+        )
+    return ready
+
+
+# The nights this process has said it waits for (once each, not at every poke).
+_told_waiting: set[dt.date] = set()
+
+
+def export_wait() -> dt.timedelta:
+    """How long a run waits for a night's export (`REWATCH_EXPORT_WAIT_HOURS`, 6 by default)."""
+    return dt.timedelta(hours=float(os.environ.get("REWATCH_EXPORT_WAIT_HOURS") or "6"))
 
 
 def load(night: dt.date, settings: Settings | None = None) -> dict:

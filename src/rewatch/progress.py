@@ -40,6 +40,7 @@ class Reporter(Protocol):
     def started(self, what: str) -> None: ...
     def status(self, what: str, text: str) -> None: ...
     def finished(self, what: str, seconds: float, detail: str | None, failed: bool) -> None: ...
+    def note(self, text: str) -> None: ...
 
 
 @dataclass
@@ -97,6 +98,14 @@ def status(text: str) -> None:
     """What the innermost step is busy with now (a live display shows it; plain lines do not)."""
     if _steps and _reporter is not None:
         _reporter.status(_steps[-1].what, text)
+
+
+def note(text: str) -> None:
+    """A line for the person watching, outside any step ("night 2026-03-02: waiting for its
+    export"); a log line otherwise."""
+    log.info(text)
+    if _reporter is not None:
+        _reporter.note(text)
 
 
 def watching() -> bool:

@@ -164,6 +164,7 @@ class _Seen:
         self.statuses.append(text)
 
     def finished(self, what: str, seconds: float, detail: str | None, failed: bool) -> None: ...
+    def note(self, text: str) -> None: ...
 
 
 def test_the_load_says_what_it_reads_and_its_rows_so_far(generated_small, tmp_path):

@@ -165,6 +165,13 @@ def test_a_signal_stops_a_run_waiting_for_its_export(warehouse):
     run = _cli("run", "--date", missing.isoformat(), "--wait", env={"REWATCH_EXPORT_WAIT_HOURS": "1"})
     log = next((Path(line.split()[1]) for line in run.stdout if line.startswith("log:")), None)
     assert log is not None, run.stderr.read()[-3000:]
+    # The terminal says what the run waits for, at its first look (read as it comes: no timing).
+    told = _line_with(run, "waiting up to")
+    manifest = warehouse.exports_dir / missing.isoformat() / "_manifest.json"
+    assert (
+        told
+        == f"night {missing}: no export yet; waiting up to 1:00:00 for {manifest} (looking every 180s; Ctrl-C stops)"
+    )
     deadline = time.monotonic() + PATIENCE
     while "No tasks to run" not in (log.read_text() if log.exists() else ""):
         assert run.poll() is None, f"the run ended before waiting:\n{run.stderr.read()[-3000:]}"
@@ -175,4 +182,45 @@ def test_a_signal_stops_a_run_waiting_for_its_export(warehouse):
     _, stderr = run.communicate(timeout=PATIENCE)
     assert run.returncode == 128 + signal.SIGTERM, stderr[-3000:]
     assert f"stopped by SIGTERM during night {missing}" in stderr and "waiting for its export" in stderr
+    assert published_marker(warehouse) == before
+
+
+def _line_with(run: subprocess.Popen, text: str) -> str:
+    """The first line of the run's stdout that holds `text` (read as it comes: no timing)."""
+    for line in run.stdout:
+        if text in line:
+            return line.rstrip("\n")
+    raise AssertionError(f"the run ended without saying {text!r}: {run.wait()} {run.stderr.read()[-3000:]}")
+
+
+def test_a_waiting_run_runs_the_night_when_its_export_arrives_and_says_when_it_never_does(warehouse, tmp_path):
+    """#17: `--wait` through the real DAG's sensor. A 6-minute wait looks every 18 s; the night
+    arrives as an exporter delivers it (files first, here the whole folder renamed into place at
+    once), after the run said it waits. A 4-second wait that nothing ends fails with the wait it
+    really waited and the manifest it looked for."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    env = {"REWATCH_EXPORTS_DIR": str(exports), "REWATCH_EXPORT_WAIT_HOURS": "0.1"}
+    run = _cli("run", "--date", N2.isoformat(), "--wait", env=env)
+    told = _line_with(run, "waiting up to")
+    manifest = exports / N2.isoformat() / "_manifest.json"
+    assert told == f"night {N2}: no export yet; waiting up to 0:06:00 for {manifest} (looking every 18s; Ctrl-C stops)"
+    shutil.copytree(warehouse.exports_dir / N2.isoformat(), exports / ".arriving")
+    (exports / ".arriving").rename(exports / N2.isoformat())
+    out, err = run.communicate(timeout=PATIENCE)
+    assert run.returncode == 0, out[-2000:] + err[-3000:]
+    assert re.search(rf"^\[1/1\] {N2}: \w+ in \d+s", out, re.M), out[-2000:]
+    assert N2 in published_nights(warehouse)
+
+    never = dt.date(2026, 3, 21)
+    before = published_marker(warehouse)
+    run = _cli("run", "--date", never.isoformat(), "--wait", env={**env, "REWATCH_EXPORT_WAIT_HOURS": "0.001"})
+    out, err = run.communicate(timeout=PATIENCE)
+    assert run.returncode == 1, out[-2000:] + err[-3000:]
+    text = " ".join(err.split())
+    looked = exports / never.isoformat() / "_manifest.json"
+    assert re.search(
+        rf"{never}: FAILED at wait_for_export: no export for {never} by .*: waited 0:00:0\d for {looked}", text
+    ), text
+    assert "the published warehouse is unchanged" in text
     assert published_marker(warehouse) == before
