@@ -33,12 +33,16 @@ def _make(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_demo_installs_the_runtime_only():
-    # What `make demo` runs to install, were its environment missing (-n: printed, not run).
-    shown = _make("-n", "-B", ".venv/.synced-runtime")
+def test_the_demo_installs_the_runtime_only(tmp_path):
+    # What `make demo` runs when the lock has changed since the environment was installed
+    # (-W: as if uv.lock were new; -n: printed, not run): its install, then the demo.
+    shown = _make("-n", "-W", "uv.lock", "demo", f"DEMO_DIR={tmp_path / 'demo'}")
     assert shown.returncode == 0, shown.stderr
-    [sync] = [line for line in shown.stdout.splitlines() if " sync " in line]
+    commands = shown.stdout.splitlines()
+    [sync] = [line for line in commands if " sync " in line]
     assert "--frozen" in sync and "--no-dev" in sync, sync
+    runs = [line for line in commands if "uv run" in line]
+    assert len(runs) == 3 and all("uv run --frozen --no-dev rewatch " in line for line in runs), runs
 
 
 def test_the_demo_prints_the_story_of_the_run(tmp_path):
@@ -49,6 +53,8 @@ def test_the_demo_prints_the_story_of_the_run(tmp_path):
     warehouse = demo / "warehouse"
     story = [
         rf"generating 2 nights of exports for 200 households in {demo}/exports",
+        rf"exports: +{demo}/exports",
+        r"  households 200/200: [\d,]+ events, [\d,]+ sessions",
         r"wrote 2 nights, 200 households, [\d,]+ events",
         r"running nights 2026-03-02 \.\. 2026-03-03 through Airflow: rewatch run --from 2026-03-02 --to 2026-03-03",
         rf"warehouse: {warehouse}",

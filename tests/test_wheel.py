@@ -104,9 +104,20 @@ def test_the_installed_wheel_generates_and_publishes_years_old_nights_from_an_em
         "generate", "--out", "data/exports", "--start", NIGHTS[0], "--nights", "2", "--households", "30"
     )
     assert generated.returncode == 0, generated.stderr[-3000:]
+    # Not a terminal: plain lines, the folder first, then each step of the generation.
+    assert generated.stdout.splitlines()[:2] == [
+        "exports:   data/exports",
+        "  households 30/30: " + generated.stdout.splitlines()[1].split(": ", 1)[1],
+    ]
+    assert re.match(r"  households 30/30: [\d,]+ events, [\d,]+ sessions$", generated.stdout.splitlines()[1])
     ran = rewatch("run", "--from", NIGHTS[0], "--to", NIGHTS[1])
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     assert "2/2 nights published" in ran.stdout, ran.stdout
+    # It says which exports and warehouse it used (the defaults, under the folder it ran in).
+    assert ran.stdout.splitlines()[:2] == [
+        f"exports:   {folder / 'data' / 'exports'}",
+        f"warehouse: {folder / 'data' / 'warehouse'}",
+    ]
     for night in NIGHTS:  # a line per step as it ends, with its result
         for step, result in (("load", " events loaded"), ("build", " dbt models"), ("audit", ": passed")):
             assert f"  {step} of night {night}: done in " in ran.stdout and result in ran.stdout, (night, step)

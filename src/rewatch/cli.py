@@ -39,7 +39,7 @@ Environment (default):
   REWATCH_PSEUDONYMIZE_KEY     ids become keyed hashes at load (unset)
   REWATCH_SCHEDULE_CRON        the nightly DAG's schedule, UTC (0 4 * * *)
   REWATCH_MAINTAIN_CRON        the upkeep DAG's schedule, UTC (0 10 * * 0)
-  AIRFLOW_HOME                 the embedded Airflow's home (./.airflow)
+  AIRFLOW_HOME                 the embedded Airflow's home (.airflow in the checkout; ./.airflow installed)
 A .env file in the working directory can set them (the environment wins).
 More in README.md and docs/operations.md."""
 
@@ -379,8 +379,9 @@ def _run_nights_to(
 
     from rewatch.orchestrate import run_nights
 
-    if not verbose:
-        # Airflow's own deprecation chatter is not the user's business on a normal run.
+    if not verbose and log_path is None:
+        # Output that is not sent to a log file (a test's captured streams): Airflow's deprecation
+        # chatter is not the user's business. With a log file, warnings go there with the rest.
         warnings.filterwarnings("ignore")
 
     console.print(f"exports:   {settings.exports_dir}\nwarehouse: {settings.warehouse_dir}")

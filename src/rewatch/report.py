@@ -12,6 +12,9 @@ import duckdb
 
 from rewatch.settings import Settings
 
+# The audit's decision (`publish_decision` in the report's JSON) in the page's words.
+DECISION_WORDS = {"publish": "publish", "publish_with_warnings": "publish, with warnings"}
+
 
 def warehouse_counts(con) -> dict:
     """Headline counts of the published lake, read on `con` (rewatch.lake.open_published)."""
@@ -184,7 +187,10 @@ def render_html(summary: dict) -> str:
         _rows(
             [
                 ("outcome", summary.get("outcome")),
-                ("publish decision", summary.get("publish_decision", "")),
+                (
+                    "publish decision",
+                    DECISION_WORDS.get(summary.get("publish_decision"), summary.get("publish_decision", "")),
+                ),
                 ("events loaded", load.get("events_loaded", "")),
                 ("rows quarantined", load.get("rows_quarantined", "")),
                 ("sessions (warehouse)", summary.get("sessions", "")),

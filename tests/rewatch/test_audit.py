@@ -165,7 +165,7 @@ def test_a_warning_only_night_publishes_with_the_warning_in_its_report(copied):
     assert any("quarantine_share', max_value=0.01" in w for w in warnings), warnings
     assert report["audit"]["errors"] == []
     html = (settings.reports_dir / NIGHT2.isoformat() / "index.html").read_text()
-    assert "publish_with_warnings" in html and "quarantine_share" in html
+    assert "publish, with warnings" in html and "publish_with_warnings" not in html and "quarantine_share" in html
 
 
 def test_a_quiet_night_with_no_events_publishes(copied):

@@ -68,6 +68,9 @@ def test_version_is_the_installed_packages():
     assert result.output.strip() == f"rewatch {version('rewatch')}"
 
 
+LONG_PATH = "/srv/streaming/rewatch/" + "/".join(["a-rather-long-folder-name"] * 6) + "/exports"
+
+
 def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
     import datetime as dt
 
@@ -83,11 +86,14 @@ def test_status_prints_the_last_nights_outcomes_newest_first(workdir):
         refused,
         outcome="refused",
         audit={"errors": ["[error] raw_playback_events: position"], "warnings": []},
-        error="Audit refused 2026-03-04: 1 error expectation(s) failed",
+        error=f"no export for 2026-03-04: waited 6:00:00 for {LONG_PATH}/2026-03-04/_manifest.json. Check the exporter",
     )
     result = runner.invoke(app, ["status", "--last", "2"], terminal_width=200)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    # The detail column folds a long path over lines: nothing of it is cut.
+    details = "".join("".join(line.split("│")[7].split()) for line in lines if line.count("│") == 8)
+    assert f"{LONG_PATH}/2026-03-04/_manifest.json.Checktheexporter" in details, result.output  # spaces aside
     row_refused = next(i for i, line in enumerate(lines) if "2026-03-04" in line)
     row_published = next(i for i, line in enumerate(lines) if "2026-03-03" in line)
     assert row_refused < row_published

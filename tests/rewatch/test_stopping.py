@@ -125,6 +125,7 @@ def test_a_signal_stops_the_run_at_once_in_every_step_and_the_next_run_recovers(
     # #17: the terminal gets the night's steps as they end; Airflow's own output goes to the log.
     for step, result in (("load", "loaded"), ("build", " dbt models"), ("audit", ": passed"), ("publish", " sessions")):
         assert re.search(rf"^  {step} of night {N2}: done in [0-9.]+s - .*{result}", out, re.M), (step, out)
+    assert out.splitlines()[:2] == [f"exports:   {warehouse.exports_dir}", f"warehouse: {warehouse.warehouse_dir}"]
     [log] = re.findall(r"^log: +(\S+)", out, re.M)
     assert Path(log).parent == warehouse.reports_dir / "logs" and Path(log).is_file()
     # Never an empty file: it names the command, and ends with a line once the run is done.
