@@ -34,6 +34,12 @@ A night the audit refuses (or whose build fails for good) puts its accepted deli
 | `maintain:after_expire` | old snapshots are expired; the files they alone needed are not yet deleted |
 | `maintain:after_cleanup` | unneeded and orphaned files are deleted; the embedded catalog is not yet vacuumed |
 
+`rewatch run` and `rewatch backfill` (the command, not a step of a night) have one before any night:
+
+| point | where |
+| --- | --- |
+| `run:before_airflow` | the command holds the warehouse's writer lock; Airflow's database and the DAG are not yet ready, no night has begun |
+
 The crash tests start a run in its own session (process group) with the variable set; the
 kill is the run's own, at the point named, so the test never waits for a moment to pass.
 
@@ -64,6 +70,8 @@ STATIC_POINTS = (
 )
 # Reached only when a night is refused (its accepted delivery restored).
 REFUSAL_POINTS = ("restore:before_ledger",)
+# Reached by the `rewatch run` command before its first night (not by a night's steps).
+RUN_POINTS = ("run:before_airflow",)
 # `rewatch maintain`'s points, in its order (not reached by a night's run).
 MAINTAIN_POINTS = (
     "maintain:before_commit",

@@ -145,16 +145,19 @@ def run_nights(
     """Run the DAG for each night in order; returns one outcome per night run."""
     from functools import partial
 
-    from rewatch import children
+    from rewatch import children, faults
     from rewatch.build import published_fingerprint
     from rewatch.stopping import stoppable
 
-    # dag.test runs the tasks in this thread: their dbt and audit servers import while Airflow starts.
-    children.warm("dbt", "audit")
-    prepare_airflow(quiet)
-    dag = load_dag()
     settings = get_settings()
     published = partial(published_fingerprint, settings)
+    # Nothing is written yet: a signal here ends the run at once too, saying so.
+    with stoppable("the run's start (Airflow's database and the DAG; no night begun)", published):
+        faults.point("run:before_airflow")
+        # dag.test runs the tasks in this thread: their dbt and audit servers import while Airflow starts.
+        children.warm("dbt", "audit")
+        prepare_airflow(quiet)
+        dag = load_dag()
     outcomes = []
     for night in nights:
         report = settings.reports_dir / night.isoformat() / "run.json"

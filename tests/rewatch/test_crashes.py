@@ -185,7 +185,12 @@ def test_the_tested_points_are_real_points():
 def test_every_kind_of_point_is_documented_and_every_static_point_is_reached():
     points = fault_points()
     documented = set(re.findall(r"^\| `([a-z_]+:[a-z_]+)", faults.__doc__, flags=re.MULTILINE))
-    kinds = {":".join(p.split(":")[:2]) for p in points} | set(faults.REFUSAL_POINTS) | set(faults.MAINTAIN_POINTS)
+    kinds = (
+        {":".join(p.split(":")[:2]) for p in points}
+        | set(faults.REFUSAL_POINTS)
+        | set(faults.MAINTAIN_POINTS)
+        | set(faults.RUN_POINTS)
+    )
     assert kinds == documented, (kinds, documented)
     assert set(faults.STATIC_POINTS) <= set(points), set(faults.STATIC_POINTS) - set(points)
 

@@ -73,8 +73,8 @@ STOPS = [
 ]
 
 
-def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> None:
-    before, head = published_marker(warehouse), head_snapshot(warehouse)
+def _paused_at(point: str, tmp_path: Path) -> tuple[subprocess.Popen, int]:
+    """`rewatch run` of night 2, once it is paused at `point`; and the pid of the paused process."""
     marker = tmp_path / f"paused-{point.replace(':', '-')}"
     run = _cli("run", "--date", N2.isoformat(), env={faults.PAUSE_ENV: point, faults.PAUSE_FILE_ENV: str(marker)})
     deadline = time.monotonic() + PATIENCE
@@ -82,7 +82,28 @@ def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> N
         assert run.poll() is None, f"the run ended before reaching {point}:\n{run.stderr.read()[-3000:]}"
         assert time.monotonic() < deadline, f"the run never reached {point}"
         time.sleep(0.2)
-    paused_pid = int(marker.read_text())
+    return run, int(marker.read_text())
+
+
+def test_a_signal_before_the_first_night_stops_the_run_saying_so(warehouse, tmp_path):
+    """While Airflow's database and the DAG get ready (nothing written yet), SIGINT was click's
+    "Aborted!" with exit 1: now the same stop as in a step."""
+    before = published_marker(warehouse)
+    run, _ = _paused_at("run:before_airflow", tmp_path)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=PATIENCE)
+    assert run.returncode == 128 + signal.SIGINT, stderr[-3000:]
+    assert (
+        "stopped by SIGINT during the run's start (Airflow's database and the DAG; no night begun): "
+        "the published warehouse is unchanged" in stderr
+    ), stderr[-3000:]
+    assert published_marker(warehouse) == before
+
+
+def _stop_at(warehouse, tmp_path, point: str, signum: int, published: bool) -> None:
+    before, head = published_marker(warehouse), head_snapshot(warehouse)
+    run, paused_pid = _paused_at(point, tmp_path)
+    deadline = time.monotonic() + PATIENCE
     assert _status_of(N2) == "running"  # the run holds the warehouse, paused
 
     run.send_signal(signum)
