@@ -60,6 +60,22 @@ def test_commands_are_documented():
 
     assert [name for name in CHECKS if f"| `{name}` |" not in readme] == []
     assert [name for name in CHECKS if name not in result.output] == []
+    # Dates are typed as dates, in every command that takes one.
+    import re
+
+    for command, options in (("run", 3), ("backfill", 2), ("generate", 1), ("sql", 1)):
+        shown = runner.invoke(app, [command, "--help"], terminal_width=120).output
+        typed = re.findall(r"--(date|from|to|start|as-of) +(<\w+>)", shown)
+        assert len(typed) == options and {kind for _, kind in typed} == {"<date>"}, (command, typed)
+
+
+def test_a_load_that_had_nothing_to_do_says_so_in_plain_words():
+    from rewatch.pipeline import load_detail
+
+    assert load_detail({"status": "already_loaded"}) == "this delivery was already loaded (nothing read again)"
+    assert load_detail({"status": "loaded", "events_loaded": 1200, "rows_quarantined": 1}) == (
+        "1,200 events loaded, 1 row quarantined"
+    )
 
 
 def test_version_is_the_installed_packages():

@@ -334,6 +334,7 @@ def test_the_cli_imports_and_refuses_a_wrong_header(tmp_path):
     )
     assert ok.exit_code == 0, ok.output
     assert "America/New_York" in ok.output and "next: rewatch run --date" in ok.output
+    assert ok.output.splitlines()[0] == f"exports:   {tmp_path / 'x'}"  # the folder it writes into
     bad = tmp_path / "bad.csv"
     bad.write_text("Profile,Start\nA,2022-01-01 00:00:00\n", encoding="utf-8")
     refused = runner.invoke(app, ["import-netflix", str(bad), "--household-id", "h1", "--out", str(tmp_path / "x")])
