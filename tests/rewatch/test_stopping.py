@@ -218,7 +218,7 @@ def _line_with(run: subprocess.Popen, text: str) -> str:
 def test_a_waiting_run_runs_the_night_when_its_export_arrives_and_says_when_it_never_does(warehouse, tmp_path):
     """#17: `--wait` through the real DAG's sensor. A 6-minute wait looks every 18 s; the night
     arrives as an exporter delivers it (files first, here the whole folder renamed into place at
-    once), after the run said it waits. A 4-second wait that nothing ends fails with the wait it
+    once), after the run said it waits. A 3.6-second wait that nothing ends fails with the wait it
     really waited and the manifest it looked for."""
     exports = tmp_path / "exports"
     exports.mkdir()
