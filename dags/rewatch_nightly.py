@@ -86,9 +86,9 @@ def rewatch_nightly():
         retries=0,
     )
     def wait_for_export(data_interval_start=None) -> bool:
-        from rewatch.pipeline import export_ready, night_of
+        from rewatch.pipeline import night_of, poke_export
 
-        return export_ready(night_of(data_interval_start))
+        return poke_export(night_of(data_interval_start))
 
     @task(pool=WRITER_POOL)
     def load_raw(data_interval_start=None) -> dict:

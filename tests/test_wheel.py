@@ -105,11 +105,9 @@ def test_the_installed_wheel_generates_and_publishes_years_old_nights_from_an_em
     )
     assert generated.returncode == 0, generated.stderr[-3000:]
     # Not a terminal: plain lines, the folder first, then each step of the generation.
-    assert generated.stdout.splitlines()[:2] == [
-        "exports:   data/exports",
-        "  households 30/30: " + generated.stdout.splitlines()[1].split(": ", 1)[1],
-    ]
-    assert re.match(r"  households 30/30: [\d,]+ events, [\d,]+ sessions$", generated.stdout.splitlines()[1])
+    lines = generated.stdout.splitlines()
+    assert lines[0] == "exports:   data/exports"
+    assert re.match(r"  households 30/30: [\d,]+ events, [\d,]+ sessions$", lines[1]), lines
     ran = rewatch("run", "--from", NIGHTS[0], "--to", NIGHTS[1])
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     assert "2/2 nights published" in ran.stdout, ran.stdout

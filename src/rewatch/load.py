@@ -393,7 +393,8 @@ def _load_events(
     case = _rule_case(EVENT_RULES)
     typed = ", ".join(f"{expression} as {name}" for name, expression in EVENT_VALUES)
     loaded_columns = ", ".join(name for name, _ in EVENT_VALUES)
-    files, quarantined_so_far = manifest.event_files, 0
+    files = manifest.event_files
+    quarantined_so_far = 0
     for number, entry in enumerate(files, 1):
         if _skip_redelivered(con, night, entry, other_nights, result):
             continue

@@ -151,8 +151,9 @@ def run_nights(
 
     settings = get_settings()
     published = partial(published_fingerprint, settings)
-    # Nothing is written yet: a signal here ends the run at once too, saying so.
-    with stoppable("the run's start (Airflow's database and the DAG; no night begun)", published):
+    # Nothing is written yet (the published warehouse cannot have changed): a signal here ends
+    # the run at once too, saying so.
+    with stoppable("the run's start (Airflow's database and the DAG; no night begun)"):
         faults.point("run:before_airflow")
         # dag.test runs the tasks in this thread: their dbt and audit servers import while Airflow starts.
         children.warm("dbt", "audit")

@@ -42,15 +42,23 @@ def night_of(data_interval_start: dt.datetime | dt.date | str) -> dt.date:
 
 def export_ready(night: dt.date, settings: Settings | None = None) -> bool:
     """The night is complete once its manifest exists (the exporter writes it last)."""
+    settings = settings or get_settings()
+    return (night_dir(settings.exports_dir, night) / MANIFEST_NAME).is_file()
+
+
+def poke_export(night: dt.date, settings: Settings | None = None) -> bool:
+    """The export sensor's poke: `export_ready`, and at the first poke that finds no export, one
+    line for the person watching saying what the run waits for (the CLI's check before a run,
+    which does not wait, asks `export_ready` alone)."""
     from rewatch.stopping import rearm
 
-    rearm()  # the sensor's poke: a signal while the run waits for the export stops it (stopping.rearm)
+    rearm()  # a signal while the run waits for the export stops it (stopping.rearm)
     settings = settings or get_settings()
-    manifest = night_dir(settings.exports_dir, night) / MANIFEST_NAME
-    ready = manifest.is_file()
+    ready = export_ready(night, settings)
     if not ready and night not in _told_waiting:
         _told_waiting.add(night)
         wait = export_wait()
+        manifest = night_dir(settings.exports_dir, night) / MANIFEST_NAME
         progress.note(
             f"night {night}: no export yet; waiting up to {wait} for {manifest} "
             f"(looking every {export_poke_seconds(wait):.0f}s; Ctrl-C stops)"

@@ -258,24 +258,19 @@ def test_a_nights_events_are_stored_in_file_and_line_order_whatever_the_manifest
     """A manifest listing the event files the other way round. The partition is sorted as it is
     written: the order rows were inserted in is not it (on an 8 M-event night, DuckDB's parallel
     inserts left a file's lines out of order; writing without the sort was tried and measured)."""
-    from rewatch.contract import MANIFEST_NAME
-    from tests.helpers import write_events
+    from rewatch.contract import write_manifest
+    from tests.helpers import HOUSEHOLDS, PROFILES, TITLES, write_events
 
     folder = write_night(workdir.exports_dir, NIGHT, GOOD)
     second = [event(f"z{i}", "heartbeat", f"2026-03-02T20:{i:02d}:00Z", str(60 * i)) for i in range(5)]
     write_events(folder, second, "csv", name="playback_events-b")
     (folder / "playback_events.csv").rename(folder / "playback_events-a.csv")
-    manifest = json.loads((folder / MANIFEST_NAME).read_text())
-    [listed] = [f for f in manifest["files"] if f["path"] == "playback_events.csv"]
-    listed["path"] = "playback_events-a.csv"
-    from rewatch.contract import sha256_of
-
-    b = folder / "playback_events-b.csv"
-    manifest["files"] = [
-        {"path": b.name, "rows": 5, "bytes": b.stat().st_size, "sha256": sha256_of(b)},
-        *reversed(manifest["files"]),
-    ]
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    snapshots = {"titles.csv": TITLES, "households.csv": HOUSEHOLDS, "profiles.csv": PROFILES}
+    rows = {"playback_events-a.csv": len(GOOD), "playback_events-b.csv": 5} | {n: len(r) for n, r in snapshots.items()}
+    manifest_path = write_manifest(folder, NIGHT, rows)  # files in name order: list them backwards
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"].reverse()
+    manifest_path.write_text(json.dumps(manifest))
 
     assert load_night(workdir.exports_dir, workdir.raw_dir, NIGHT).events_loaded == 8
     path = partition_path(workdir.raw_dir, "playback_events", NIGHT)
