@@ -1,5 +1,9 @@
+{{ config(materialized='view') }}
+
 -- This run only: every delivery, published or this run's, of each event this run's deliveries
 -- add or replace. Which delivery of an event wins, and which streams may change, is decided here.
+-- A view: the night's own deliveries are read from its raw partition by the models that need
+-- them, instead of copied into one more table of the whole night.
 {%- set delivery_columns = [
     'event_id', 'household_id', 'profile_id', 'device_id', 'title_id', 'event_at',
     'export_date', 'source_file', 'source_line'
@@ -17,50 +21,9 @@ night_deliveries as (
 
 ),
 
--- Not materialized: DuckDB would otherwise copy the whole published table once for the two
--- reads below, instead of pushing each one's filters into the lake's files.
-published_deliveries as not materialized (
-
-    select
-        {{ delivery_columns | join(', ') }},
-        -- A re-delivered night replaces what it delivered before.
-        export_date in ({{ run_nights() }}) as is_replaced
-
-    from {{ source('published_intermediate', 'int_playback_events') }}
-
-),
-
-touched_events as (
-
-    select
-        event_id,
-        event_at
-
-    from night_deliveries
-
-    union all
-
-    select
-        event_id,
-        event_at
-
-    from published_deliveries
-    where is_replaced
-
-),
-
--- Every published delivery of a touched event (its event_id and event_at, docs/metrics.md):
--- the replaced ones, and those whose rank the night's deliveries may change. Matching on
--- event_at too keeps this lookup to the published files of the touched events' times, not the
--- whole history.
 published_event_deliveries as (
 
-    select published_deliveries.*
-    from published_deliveries
-    semi join touched_events
-        on
-            published_deliveries.event_id = touched_events.event_id
-            and published_deliveries.event_at = touched_events.event_at
+    select * from {{ ref('int_run_published_event_deliveries') }}
 
 ),
 
