@@ -39,6 +39,8 @@ pieces as (
 
 ),
 
+-- One sort of a session's pieces (by start): the reach of the pieces before each one (a piece
+-- past it starts a segment) and the next piece's start (a piece it does not reach ends one).
 pieces_ordered as (
 
     select
@@ -47,27 +49,60 @@ pieces_ordered as (
             partition by session_id
             order by piece_start_seconds, piece_end_seconds
             rows between unbounded preceding and 1 preceding
-        ) as previous_reach_seconds
+        ) as previous_reach_seconds,
+        lead(piece_start_seconds) over (
+            partition by session_id
+            order by piece_start_seconds, piece_end_seconds
+        ) as next_piece_start_seconds
 
     from pieces
 
 ),
 
-segments_numbered as (
+pieces_reach as (
 
     select
         *,
-        sum(
-            case
-                when previous_reach_seconds is null or piece_start_seconds > previous_reach_seconds then 1 else 0
-            end
-        ) over (
+        greatest(piece_end_seconds, coalesce(previous_reach_seconds, piece_end_seconds)) as reach_seconds
+
+    from pieces_ordered
+
+),
+
+segment_bounds as (
+
+    select
+        *,
+        previous_reach_seconds is null or piece_start_seconds > previous_reach_seconds as is_segment_start,
+        next_piece_start_seconds is null or next_piece_start_seconds > reach_seconds as is_segment_end
+
+    from pieces_reach
+
+),
+
+-- Only the pieces that start or end a segment, a few per session, are sorted again: a segment
+-- that its first piece does not end ends at the next of them, reaching as far as that one does.
+bounds_paired as (
+
+    select
+        *,
+        case
+            when is_segment_end then reach_seconds
+            else lead(reach_seconds) over session_bounds
+        end as segment_end_seconds,
+        sum(case when is_segment_start then 1 else 0 end) over (
             partition by session_id
             order by piece_start_seconds, piece_end_seconds
             rows between unbounded preceding and current row
         ) as segment_number
 
-    from pieces_ordered
+    from segment_bounds
+    where is_segment_start or is_segment_end
+
+    window session_bounds as (
+        partition by session_id
+        order by piece_start_seconds, piece_end_seconds
+    )
 
 ),
 
@@ -75,17 +110,16 @@ segments_merged as (
 
     select
         session_id,
-        any_value(profile_id) as profile_id,
-        any_value(device_id) as device_id,
-        any_value(title_id) as title_id,
-        any_value(session_started_at) as session_started_at,
+        profile_id,
+        device_id,
+        title_id,
+        session_started_at,
         segment_number,
-        min(piece_start_seconds) as segment_start_seconds,
-        max(piece_end_seconds) as segment_end_seconds
+        piece_start_seconds as segment_start_seconds,
+        segment_end_seconds
 
-    from segments_numbered
-
-    group by session_id, segment_number
+    from bounds_paired
+    where is_segment_start
 
 ),
 
