@@ -6,8 +6,10 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import re
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -258,27 +260,42 @@ def verify_files(manifest: Manifest) -> dict[Path, int]:
 
     Returns the lines of each gzip file (`physical_lines`), counted while its decompression is
     checked: the loader needs them and would otherwise decompress the file once more.
+
+    The files are checked on as many threads as the machine has cores (hashing and
+    decompressing release the GIL): a night's two event files took 3.6 s one after the other.
+    Every file is checked; the first failure in the manifest's order is raised, as before.
     """
+    with ThreadPoolExecutor(max_workers=min(len(manifest.files), os.cpu_count() or 1) or 1) as pool:
+        checks = [
+            (path, pool.submit(_verify_file, path, entry))
+            for entry in manifest.files
+            for path in [manifest.resolve(entry)]
+        ]
     lines: dict[Path, int] = {}
-    for entry in manifest.files:
-        path = manifest.resolve(entry)
-        if not path.is_file():
-            raise ExportError(f"{path}: listed in the manifest but missing")
-        size = path.stat().st_size
-        if size != entry.bytes:
-            raise ExportError(
-                f"{path}: {size} bytes, the manifest says {entry.bytes}; the file is incomplete or changed"
-            )
-        digest = sha256_of(path)
-        if digest != entry.sha256:
-            raise ExportError(f"{path}: sha256 {digest} does not match the manifest ({entry.sha256})")
-        if path.name.endswith(".gz"):
-            try:
-                with gzip.open(path, "rb") as handle:
-                    lines[path] = physical_lines(handle)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise ExportError(f"{path}: unreadable gzip ({exc}); ask the exporter to re-deliver it") from None
+    for path, check in checks:
+        counted = check.result()  # raises the file's ExportError, in the manifest's order
+        if counted is not None:
+            lines[path] = counted
     return lines
+
+
+def _verify_file(path: Path, entry: ManifestFile) -> int | None:
+    """One file of `verify_files`: its lines if it is a gzip file."""
+    if not path.is_file():
+        raise ExportError(f"{path}: listed in the manifest but missing")
+    size = path.stat().st_size
+    if size != entry.bytes:
+        raise ExportError(f"{path}: {size} bytes, the manifest says {entry.bytes}; the file is incomplete or changed")
+    digest = sha256_of(path)
+    if digest != entry.sha256:
+        raise ExportError(f"{path}: sha256 {digest} does not match the manifest ({entry.sha256})")
+    if not path.name.endswith(".gz"):
+        return None
+    try:
+        with gzip.open(path, "rb") as handle:
+            return physical_lines(handle)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ExportError(f"{path}: unreadable gzip ({exc}); ask the exporter to re-deliver it") from None
 
 
 def physical_lines(handle: BinaryIO) -> int:

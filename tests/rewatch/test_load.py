@@ -277,3 +277,27 @@ def test_a_nights_events_are_stored_in_file_and_line_order_whatever_the_manifest
     stored = duckdb.sql(f"select _file, _line, event_id from read_parquet('{path}')").fetchall()
     assert stored == sorted(stored)
     assert [row[0] for row in stored] == ["playback_events-a.csv"] * 3 + ["playback_events-b.csv"] * 5
+
+
+def test_the_manifest_check_names_the_first_bad_file_in_the_manifests_order(workdir):
+    """The files are checked side by side (threads); the error is the first listed file's,
+    whichever thread finished first, and a good night's gzip lines are counted per file."""
+    from rewatch.contract import read_manifest, write_manifest
+
+    folder = write_night(workdir.exports_dir, NIGHT, [event("e1", "play", "2026-03-02T19:00:00Z", "0")])
+    for part in ("part0000", "part0001"):
+        (folder / f"playback_events-{part}.csv.gz").write_bytes(
+            gzip.compress((folder / "playback_events.csv").read_bytes())
+        )
+    (folder / "playback_events.csv").unlink()
+    rows = {"titles.csv": 2, "households.csv": 2, "profiles.csv": 3}
+    names = ["playback_events-part0000.csv.gz", "playback_events-part0001.csv.gz"]
+    write_manifest(folder, NIGHT, {**dict.fromkeys(names, 1), **rows})
+    assert verify_files(read_manifest(folder)) == {folder / name: 2 for name in names}
+
+    manifest = read_manifest(folder)
+    first, second = [entry.path for entry in manifest.files][:2]
+    (folder / second).unlink()  # missing: found at once
+    (folder / first).write_bytes((folder / first).read_bytes() + b"x")  # wrong size
+    with pytest.raises(ExportError, match=f"{first}: .* bytes, the manifest says"):
+        verify_files(manifest)
