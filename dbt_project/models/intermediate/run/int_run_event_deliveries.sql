@@ -4,17 +4,13 @@
 -- add or replace. Which delivery of an event wins, and which streams may change, is decided here.
 -- A view: the night's own deliveries are read from its raw partition by the models that need
 -- them, instead of copied into one more table of the whole night.
-{%- set delivery_columns = [
-    'event_id', 'household_id', 'profile_id', 'device_id', 'title_id', 'event_at',
-    'export_date', 'source_file', 'source_line'
-] %}
 
 with
 
 night_deliveries as (
 
     select
-        {{ delivery_columns | join(', ') }},
+        {{ delivery_columns() | join(', ') }},
         false as is_replaced
 
     from {{ ref('stg_exports__playback_events') }}

@@ -2,10 +2,6 @@
 -- deliveries add or replace. The one lookup of the published deliveries, kept apart from the
 -- night's own deliveries (int_run_event_deliveries adds them, as a view): a table of the night's
 -- every delivery cost a write of the whole night.
-{%- set delivery_columns = [
-    'event_id', 'household_id', 'profile_id', 'device_id', 'title_id', 'event_at',
-    'export_date', 'source_file', 'source_line'
-] %}
 
 with
 
@@ -24,7 +20,7 @@ night_deliveries as (
 published_deliveries as not materialized (
 
     select
-        {{ delivery_columns | join(', ') }},
+        {{ delivery_columns() | join(', ') }},
         -- A re-delivered night replaces what it delivered before.
         export_date in ({{ run_nights() }}) as is_replaced
 
