@@ -265,14 +265,11 @@ def verify_files(manifest: Manifest) -> dict[Path, int]:
     decompressing release the GIL): a night's two event files took 3.6 s one after the other.
     Every file is checked; the first failure in the manifest's order is raised, as before.
     """
-    with ThreadPoolExecutor(max_workers=min(len(manifest.files), os.cpu_count() or 1) or 1) as pool:
-        checks = [
-            (path, pool.submit(_verify_file, path, entry))
-            for entry in manifest.files
-            for path in [manifest.resolve(entry)]
-        ]
+    paths = [manifest.resolve(entry) for entry in manifest.files]
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1) or 1) as pool:
+        checks = [pool.submit(_verify_file, path, entry) for path, entry in zip(paths, manifest.files, strict=True)]
     lines: dict[Path, int] = {}
-    for path, check in checks:
+    for path, check in zip(paths, checks, strict=True):
         counted = check.result()  # raises the file's ExportError, in the manifest's order
         if counted is not None:
             lines[path] = counted
